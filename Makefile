@@ -1,0 +1,38 @@
+# hcl: set-up, demo, tests, simulation. `make demo` and `make test` work on a fresh clone (Debian, Python 3.11).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.hcl-installed
+TOOLS_STAMP := $(VENV)/.hcl-tools
+DEMO_DIR ?= runs/demo
+
+.PHONY: install setup tools demo test sim bench clean
+
+install setup: $(STAMP) $(TOOLS_STAMP)
+
+# Re-install only when the dependency list changes; torch is pinned to the CPU build this index serves.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11 (apt-get install -y python3.11 python3.11-venv)" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=68,<81" wheel
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[bridge,test]"
+	@touch $@
+
+# GHDL (simulation), Yosys and nextpnr-ice40 (synthesis) from Debian's packages, pinned by the release.
+$(TOOLS_STAMP): scripts/install-tools.sh
+	@bash scripts/install-tools.sh
+	@mkdir -p $(VENV) && touch $@
+
+demo: install
+	$(BIN)/hcl evolve --task sipm --luts 6 --out $(DEMO_DIR) --seed 1
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/bench_eval.py
+
+clean:
+	rm -rf $(VENV) runs sim_build results.xml .pytest_cache

@@ -1,0 +1,187 @@
+"""Input encoders: raw features -> comparison bits -> bit-packed words.
+
+Every encoded bit is one comparator that hardware builds directly on the raw input word: ``x[f] >= T`` (a
+thermometer level) or ``x[f] == V`` (a one-hot category). Thresholds are fitted on the training split only. For
+integer inputs the thresholds are integers, so the RTL compares exactly what the Python model compares.
+
+Packing: sample ``s`` is bit ``s % 64`` of word ``s // 64``; a packed matrix is uint64 ``[n_bits, n_words]`` and
+the padding bits of the last word are zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from hcl.errors import ConfigError, DataError, NetworkFormatError
+
+METHODS = ("quantile", "uniform")
+OPS = (">=", "==")
+
+
+@dataclass
+class Encoder:
+    n_features: int
+    features: np.ndarray        # int64 [n_bits]: which raw feature each bit compares
+    ops: list[str]              # per bit: ">=" or "=="
+    thresholds: np.ndarray      # int64 (integer inputs) or float64 [n_bits]
+    input_width: int | None     # raw input word width in bits; None for float inputs
+    signed: bool = False
+    method: str = "quantile"
+    bits_per_feature: int = 0
+
+    @property
+    def n_bits(self) -> int:
+        return int(self.features.shape[0])
+
+    @property
+    def integer(self) -> bool:
+        return self.input_width is not None
+
+    # ---- fitting ---------------------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, X: np.ndarray, bits: int | Sequence[int] = 4, method: str = "quantile",
+            categorical: Sequence[int] = (), input_width: int | None = None, signed: bool = False,
+            max_categories: int = 32) -> "Encoder":
+        """Fit thresholds on training data `X` [n_samples, n_features].
+
+        `bits` is the thermometer resolution per feature (one int for all, or one per feature). Thresholds that
+        would give a bit constant over the training data are dropped, so a feature may get fewer bits.
+        """
+        X = np.asarray(X)
+        check_data(X, "training data")
+        if method not in METHODS:
+            raise ConfigError(f"encoder method {method!r} unknown: use one of {', '.join(METHODS)}")
+        n_features = X.shape[1]
+        per_feature = [bits] * n_features if np.isscalar(bits) else list(bits)
+        if len(per_feature) != n_features or any(int(b) < 1 for b in per_feature):
+            raise ConfigError(f"encoder bits: need one value >= 1 per feature ({n_features} features)")
+        integer = input_width is not None
+        feats, ops, thr = [], [], []
+        for f in range(n_features):
+            col = X[:, f]
+            if f in set(categorical):
+                values = np.unique(col)
+                if len(values) > max_categories:
+                    raise DataError(f"column {f}: {len(values)} categories exceed {max_categories}; "
+                                    "is it really categorical?")
+                for v in values:
+                    feats.append(f), ops.append("=="), thr.append(v)
+                continue
+            for t in _thermometer(col, int(per_feature[f]), method, integer):
+                feats.append(f), ops.append(">="), thr.append(t)
+        if not feats:
+            raise DataError("training data: every feature is constant, nothing to encode")
+        dtype = np.int64 if integer else np.float64
+        return cls(n_features, np.asarray(feats, dtype=np.int64), ops, np.asarray(thr, dtype=dtype),
+                   input_width, signed, method, int(max(per_feature)))
+
+    # ---- applying ----------------------------------------------------------------------------------------------
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Raw features [n, n_features] -> bool [n, n_bits]."""
+        X = np.asarray(X)
+        check_data(X, "input data")
+        if X.shape[1] != self.n_features:
+            raise DataError(f"input data: {X.shape[1]} features, the encoder was fitted on {self.n_features}")
+        cols = X[:, self.features]
+        ge = np.array([op == ">=" for op in self.ops])
+        if self.integer:
+            cols = cols.astype(np.int64)
+        return np.where(ge, cols >= self.thresholds, cols == self.thresholds)
+
+    def encode_packed(self, X: np.ndarray) -> np.ndarray:
+        return pack_bits(self.transform(X))
+
+    # ---- serialization -----------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        thr = [int(t) if self.integer else float(t) for t in self.thresholds]
+        return {
+            "kind": "comparators",
+            "method": self.method,
+            "bits_per_feature": self.bits_per_feature,
+            "n_features": self.n_features,
+            "input_width": self.input_width,
+            "signed": self.signed,
+            "bits": [[int(f), op, t] for f, op, t in zip(self.features, self.ops, thr)],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any, expect_bits: int | None = None) -> "Encoder":
+        def bad(msg: str) -> NetworkFormatError:
+            return NetworkFormatError(f"encoder.{msg}")
+        if not isinstance(d, dict) or d.get("kind") != "comparators":
+            raise bad("kind: expected 'comparators'")
+        n_features = d.get("n_features")
+        if not isinstance(n_features, int) or n_features < 1:
+            raise bad(f"n_features: expected a positive integer, got {n_features!r}")
+        width = d.get("input_width")
+        if width is not None and (not isinstance(width, int) or not 1 <= width <= 64):
+            raise bad(f"input_width: expected an integer 1..64 or null, got {width!r}")
+        bits = d.get("bits")
+        if not isinstance(bits, list) or not bits:
+            raise bad("bits: expected a non-empty list of [feature, op, threshold]")
+        feats, ops, thr = [], [], []
+        for i, b in enumerate(bits):
+            if not (isinstance(b, list) and len(b) == 3 and isinstance(b[0], int) and b[1] in OPS
+                    and isinstance(b[2], (int, float)) and not isinstance(b[2], bool)):
+                raise bad(f"bits[{i}]: expected [feature, '>=' or '==', threshold], got {b!r}")
+            if not 0 <= b[0] < n_features:
+                raise bad(f"bits[{i}]: feature {b[0]} out of range 0..{n_features - 1}")
+            if width is not None and not isinstance(b[2], int):
+                raise bad(f"bits[{i}]: integer inputs need an integer threshold, got {b[2]!r}")
+            feats.append(b[0]), ops.append(b[1]), thr.append(b[2])
+        if expect_bits is not None and len(bits) != expect_bits:
+            raise bad(f"bits: {len(bits)} comparisons but the network has n_inputs={expect_bits}")
+        dtype = np.int64 if width is not None else np.float64
+        return cls(n_features, np.asarray(feats, dtype=np.int64), ops, np.asarray(thr, dtype=dtype), width,
+                   bool(d.get("signed", False)), str(d.get("method", "")), int(d.get("bits_per_feature", 0)))
+
+
+def _thermometer(col: np.ndarray, bits: int, method: str, integer: bool) -> list:
+    lo, hi = col.min(), col.max()
+    if lo == hi:
+        return []
+    levels = np.arange(1, bits + 1) / (bits + 1)
+    if method == "quantile":
+        cuts = np.quantile(col.astype(np.float64), levels)
+    else:
+        cuts = lo + levels * (float(hi) - float(lo))
+    if integer:
+        # x > c  <=>  x >= floor(c) + 1 for integer x; keep only thresholds that split the training data.
+        ts = np.unique(np.floor(cuts).astype(np.int64) + 1)
+        return [int(t) for t in ts if lo < t <= hi]
+    ts = np.unique(cuts)
+    return [float(t) for t in ts if lo < t <= hi]
+
+
+def check_data(X: np.ndarray, what: str) -> None:
+    if X.ndim != 2:
+        raise DataError(f"{what}: expected a 2-D array [samples, features], got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise DataError(f"{what}: no samples")
+    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating) or X.dtype == bool):
+        raise DataError(f"{what}: features must be numeric, got dtype {X.dtype}")
+    if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
+        r, c = np.argwhere(~np.isfinite(X))[0]
+        raise DataError(f"{what}: NaN or inf at row {r}, column {c}: clean or impute the data first")
+
+
+def pack_bits(bits: np.ndarray) -> np.ndarray:
+    """bool [n_samples, n_bits] -> uint64 [n_bits, ceil(n_samples / 64)], sample s at bit s % 64."""
+    bits = np.asarray(bits, dtype=bool)
+    n, m = bits.shape
+    n_words = max(1, -(-n // 64))
+    padded = np.zeros((n_words * 64, m), dtype=bool)
+    padded[:n] = bits
+    by = np.packbits(padded.T.reshape(m, n_words * 8, 8), axis=2, bitorder="little").reshape(m, n_words * 8)
+    return np.ascontiguousarray(by).view("<u8").astype(np.uint64)
+
+
+def unpack_bits(packed: np.ndarray, n_samples: int) -> np.ndarray:
+    """uint64 [n_bits, n_words] -> bool [n_samples, n_bits]."""
+    packed = np.ascontiguousarray(packed, dtype=np.uint64)
+    by = packed.astype("<u8").view(np.uint8)
+    bits = np.unpackbits(by, axis=1, bitorder="little").astype(bool)
+    return bits[:, :n_samples].T.copy()

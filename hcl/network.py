@@ -1,0 +1,284 @@
+"""The LUT network: the one definition of its semantics, and its JSON file format.
+
+Semantics (the same in the Numba kernels, the numpy reference, and the emitted VHDL):
+
+* Layer 0 is the encoded input: ``n_inputs`` bits, bit ``i`` being the encoder's comparison ``i``.
+* LUT layer ``l`` (1-based) holds ``layer_sizes[l-1]`` K-input LUTs. LUT ``j`` of layer ``l`` reads the K signals
+  ``wiring[l-1][j][0..K-1]`` of layer ``l-1`` (indices local to that layer).
+* LUT address bit order: ``address = sum(in[i] << i for i in range(K))`` -- input 0 is the least significant
+  address bit. The truth table is a 2^K-bit integer; the LUT's output is bit ``address`` of it. In the file the
+  table is written as hexadecimal (most significant digit first, ``2^K / 4`` digits, at least one).
+* The last layer is split into class groups: ``groups[c]`` lists the last-layer LUT indices of class ``c``; the
+  groups partition the last layer. A class's score is the popcount of its group.
+* The prediction is the argmax of the scores; a tie goes to the lowest class index.
+
+File format (JSON, ``"format": "hcl-lut-network"``, ``"version": 1``)::
+
+    {"format": "hcl-lut-network", "version": 1, "task": "sipm", "k": 6,
+     "encoder": {...},                       # see hcl.encode.Encoder.to_dict
+     "n_inputs": 96, "layer_sizes": [64, 20],
+     "layers": [{"wiring": [[i0, ..., iK-1], ...], "tables": ["f0e1...", ...]}, ...],
+     "classes": ["single", "pileup"], "groups": [[0, ..., 9], [10, ..., 19]],
+     "meta": {...}}                          # free-form: seed, scores, hcl version
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hcl.errors import NetworkFormatError
+
+FORMAT = "hcl-lut-network"
+VERSION = 1
+K_MIN, K_MAX = 2, 6
+
+
+def table_mask(k: int) -> int:
+    return (1 << (1 << k)) - 1
+
+
+@dataclass
+class Network:
+    k: int
+    n_inputs: int
+    wiring: list[np.ndarray]          # per LUT layer: int32 [n_luts, k], indices into the previous layer
+    tables: list[np.ndarray]          # per LUT layer: uint64 [n_luts], low 2^k bits used
+    groups: list[list[int]]           # per class: last-layer LUT indices
+    classes: list[str]
+    task: str = ""
+    encoder: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # ---- structure -------------------------------------------------------------------------------------------
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [int(w.shape[0]) for w in self.wiring]
+
+    @property
+    def n_luts(self) -> int:
+        return int(sum(self.layer_sizes))
+
+    @property
+    def depth(self) -> int:
+        """LUT levels of the network proper (the encoder and output logic are counted by hcl.cost)."""
+        return len(self.wiring)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.groups)
+
+    def layer_offsets(self) -> np.ndarray:
+        """Global signal index of each layer's first signal: inputs first, then every LUT layer in order."""
+        return np.cumsum([0, self.n_inputs] + self.layer_sizes).astype(np.int64)
+
+    def flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Kernel form: wiring in global signal indices int32 [n_luts, k], tables uint64 [n_luts], and
+        ``group_of`` int32 [n_luts]: the class of each last-layer LUT, -1 elsewhere."""
+        offsets = self.layer_offsets()
+        wires = np.concatenate([w.astype(np.int64) + offsets[i] for i, w in enumerate(self.wiring)]).astype(np.int32)
+        tables = np.concatenate(self.tables).astype(np.uint64)
+        group_of = np.full(self.n_luts, -1, dtype=np.int32)
+        last = self.n_luts - self.layer_sizes[-1]
+        for c, members in enumerate(self.groups):
+            group_of[last + np.asarray(members, dtype=np.int64)] = c
+        return wires, tables, group_of
+
+    def copy(self) -> "Network":
+        return Network(self.k, self.n_inputs, [w.copy() for w in self.wiring], [t.copy() for t in self.tables],
+                       [list(g) for g in self.groups], list(self.classes), self.task,
+                       json.loads(json.dumps(self.encoder)) if self.encoder is not None else None,
+                       dict(self.meta))
+
+    def validate(self) -> "Network":
+        """Raise NetworkFormatError naming the first inconsistent field."""
+        if not (K_MIN <= self.k <= K_MAX):
+            raise NetworkFormatError(f"k: {self.k} is outside {K_MIN}..{K_MAX}")
+        if self.n_inputs < 1:
+            raise NetworkFormatError(f"n_inputs: must be at least 1, got {self.n_inputs}")
+        if not self.wiring:
+            raise NetworkFormatError("layers: a network needs at least one LUT layer")
+        if len(self.wiring) != len(self.tables):
+            raise NetworkFormatError("layers: wiring and tables have different layer counts")
+        prev = self.n_inputs
+        for i, (w, t) in enumerate(zip(self.wiring, self.tables)):
+            where = f"layers[{i}]"
+            if w.ndim != 2 or w.shape[1] != self.k:
+                raise NetworkFormatError(f"{where}.wiring: each LUT needs exactly k={self.k} inputs")
+            if w.shape[0] < 1:
+                raise NetworkFormatError(f"{where}: a layer needs at least one LUT")
+            if t.shape != (w.shape[0],):
+                raise NetworkFormatError(f"{where}.tables: {t.shape[0]} tables for {w.shape[0]} LUTs")
+            if w.min() < 0 or w.max() >= prev:
+                bad = int(w.max()) if w.max() >= prev else int(w.min())
+                raise NetworkFormatError(f"{where}.wiring: index {bad} out of range 0..{prev - 1}")
+            if self.k < 6 and (t.astype(np.uint64) >> np.uint64(1 << self.k)).any():
+                raise NetworkFormatError(f"{where}.tables: a table has bits above 2^k={1 << self.k}")
+            prev = w.shape[0]
+        if len(self.classes) != len(self.groups) or len(self.groups) < 2:
+            raise NetworkFormatError(f"groups: need one group per class and at least 2 classes, "
+                                     f"got {len(self.groups)} groups for {len(self.classes)} classes")
+        members = sorted(i for g in self.groups for i in g)
+        if members != list(range(prev)):
+            raise NetworkFormatError(f"groups: must partition the last layer's {prev} LUTs (each index once)")
+        if any(len(g) == 0 for g in self.groups):
+            raise NetworkFormatError("groups: every class needs at least one LUT")
+        return self
+
+    # ---- file format -----------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        digits = max(1, (1 << self.k) // 4)
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "task": self.task,
+            "k": self.k,
+            "encoder": self.encoder,
+            "n_inputs": self.n_inputs,
+            "layer_sizes": self.layer_sizes,
+            "layers": [{"wiring": w.tolist(), "tables": [format(int(x), f"0{digits}x") for x in t]}
+                       for w, t in zip(self.wiring, self.tables)],
+            "classes": list(self.classes),
+            "groups": [list(map(int, g)) for g in self.groups],
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "Network":
+        if not isinstance(d, dict):
+            raise NetworkFormatError("file: top level must be a JSON object")
+        if d.get("format") != FORMAT:
+            raise NetworkFormatError(f"format: expected {FORMAT!r}, got {d.get('format')!r} (not an hcl network file?)")
+        if d.get("version") != VERSION:
+            raise NetworkFormatError(f"version: unsupported version {d.get('version')!r}; this hcl reads {VERSION}")
+        for key in ("k", "n_inputs", "layer_sizes", "layers", "classes", "groups"):
+            if key not in d:
+                raise NetworkFormatError(f"{key}: missing")
+        k, n_inputs = _int(d["k"], "k"), _int(d["n_inputs"], "n_inputs")
+        if not (K_MIN <= k <= K_MAX):
+            raise NetworkFormatError(f"k: {k} is outside {K_MIN}..{K_MAX}")
+        layers, sizes = d["layers"], d["layer_sizes"]
+        if not isinstance(layers, list) or not isinstance(sizes, list) or len(layers) != len(sizes):
+            raise NetworkFormatError("layer_sizes: must be a list with one entry per element of layers")
+        wiring, tables = [], []
+        digits = max(1, (1 << k) // 4)
+        for i, (layer, size) in enumerate(zip(layers, sizes)):
+            where = f"layers[{i}]"
+            if not isinstance(layer, dict) or "wiring" not in layer or "tables" not in layer:
+                raise NetworkFormatError(f"{where}: needs 'wiring' and 'tables'")
+            try:
+                w = np.asarray(layer["wiring"], dtype=np.int64)
+            except (ValueError, TypeError):
+                raise NetworkFormatError(f"{where}.wiring: must be a list of {k}-integer lists") from None
+            if w.ndim != 2 or (w.size and w.shape[1] != k):
+                raise NetworkFormatError(f"{where}.wiring: each LUT needs exactly k={k} input indices")
+            if w.shape[0] != _int(size, f"layer_sizes[{i}]"):
+                raise NetworkFormatError(f"layer_sizes[{i}]: says {size} but {where}.wiring has {w.shape[0]} LUTs")
+            t = layer["tables"]
+            if not isinstance(t, list) or len(t) != w.shape[0]:
+                raise NetworkFormatError(f"{where}.tables: need {w.shape[0]} tables")
+            vals = np.empty(len(t), dtype=np.uint64)
+            for j, h in enumerate(t):
+                if not isinstance(h, str) or len(h) != digits:
+                    raise NetworkFormatError(f"{where}.tables[{j}]: need a {digits}-digit hex string for k={k}")
+                try:
+                    v = int(h, 16)
+                except ValueError:
+                    raise NetworkFormatError(f"{where}.tables[{j}]: {h!r} is not hexadecimal") from None
+                if v > table_mask(k):
+                    raise NetworkFormatError(f"{where}.tables[{j}]: value exceeds 2^{1 << k} bits")
+                vals[j] = v
+            wiring.append(w.astype(np.int32))
+            tables.append(vals)
+        groups = d["groups"]
+        if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
+            raise NetworkFormatError("groups: must be a list of index lists, one per class")
+        groups = [[_int(i, f"groups[{c}]") for i in g] for c, g in enumerate(groups)]
+        classes = d["classes"]
+        if not isinstance(classes, list):
+            raise NetworkFormatError("classes: must be a list of class names")
+        encoder = d.get("encoder")
+        if encoder is not None and not isinstance(encoder, dict):
+            raise NetworkFormatError("encoder: must be an object or null")
+        net = cls(k, n_inputs, wiring, tables, groups, [str(c) for c in classes], str(d.get("task", "")),
+                  encoder, dict(d.get("meta") or {}))
+        net.validate()
+        if encoder is not None:
+            from hcl.encode import Encoder  # validates the encoder section against n_inputs
+            Encoder.from_dict(encoder, expect_bits=n_inputs)
+        return net
+
+    def save(self, path: str | os.PathLike) -> None:
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Network":
+        p = Path(path)
+        try:
+            text = p.read_text()
+        except FileNotFoundError:
+            raise NetworkFormatError(f"{p}: no such file") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise NetworkFormatError(f"{p}: cannot read ({e.__class__.__name__})") from None
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise NetworkFormatError(f"{p}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); "
+                                     "truncated file?") from None
+        try:
+            return cls.from_dict(d)
+        except NetworkFormatError as e:
+            raise NetworkFormatError(f"{p}: {e}") from None
+
+
+def _int(v: Any, where: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise NetworkFormatError(f"{where}: expected an integer, got {v!r}")
+    return v
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: a reader never sees a half-written file."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def random_network(rng: np.random.Generator, k: int, n_inputs: int, layer_sizes: list[int], n_classes: int,
+                   classes: list[str] | None = None, task: str = "") -> Network:
+    """A random network: uniform wiring, uniform truth tables, last layer split into equal contiguous groups."""
+    if layer_sizes[-1] < n_classes:
+        raise NetworkFormatError(f"layer_sizes: the last layer needs at least one LUT per class ({n_classes})")
+    wiring, tables, prev = [], [], n_inputs
+    for size in layer_sizes:
+        wiring.append(rng.integers(0, prev, size=(size, k), dtype=np.int32))
+        tables.append(random_tables(rng, k, size))
+        prev = size
+    bounds = np.linspace(0, layer_sizes[-1], n_classes + 1).round().astype(int)
+    groups = [list(range(bounds[c], bounds[c + 1])) for c in range(n_classes)]
+    classes = classes or [str(c) for c in range(n_classes)]
+    return Network(k, n_inputs, wiring, tables, groups, classes, task).validate()
+
+
+def random_tables(rng: np.random.Generator, k: int, n: int) -> np.ndarray:
+    raw = rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
+    return raw & np.uint64(table_mask(k))

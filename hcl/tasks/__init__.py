@@ -1,0 +1,94 @@
+"""Tasks: named datasets with fixed, seeded train/validation/test splits.
+
+A task loader returns a :class:`Dataset` of raw (un-encoded) features. Features are integers wherever the
+hardware sees integers (ADC codes, pixel values), so that the encoder's comparators `x >= T` can be built in RTL
+on exactly the values the task provides.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from hcl.errors import ConfigError, DataError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: tuple[str, ...]
+    # Raw input word: width in bits and signedness, used by the RTL ports. None for float features.
+    input_width: int | None = 12
+    signed: bool = False
+    categorical: tuple[int, ...] = ()
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            return {"train": (self.X_train, self.y_train), "val": (self.X_val, self.y_val),
+                    "test": (self.X_test, self.y_test)}[name]
+        except KeyError:
+            raise ConfigError(f"unknown split {name!r}: use train, val or test") from None
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+
+TaskLoader = Callable[..., Dataset]
+_REGISTRY: dict[str, TaskLoader] = {}
+
+
+def register(name: str):
+    def wrap(fn: TaskLoader) -> TaskLoader:
+        _REGISTRY[name] = fn
+        return fn
+    return wrap
+
+
+def task_names() -> list[str]:
+    _import_builtin()
+    return sorted(_REGISTRY)
+
+
+def load_task(name: str, seed: int = 0, data: str | os.PathLike | None = None, **options) -> Dataset:
+    """Load a task by name. `data` is a file or folder for tasks that read files (else `HCL_DATA`)."""
+    _import_builtin()
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown task {name!r}: choose one of {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name](seed=seed, data=data, **options)
+
+
+def data_root(data: str | os.PathLike | None, subdir: str) -> Path:
+    """Folder holding a task's files: the `data` argument, else `$HCL_DATA/<subdir>`."""
+    if data is not None:
+        return Path(data)
+    env = os.environ.get("HCL_DATA")
+    if not env:
+        raise DataError(f"no data folder: pass --data DIR or set HCL_DATA to the folder that holds {subdir}/")
+    return Path(env) / subdir
+
+
+def check_finite(X: np.ndarray, what: str) -> None:
+    if np.issubdtype(X.dtype, np.floating) and not np.isfinite(X).all():
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise DataError(f"{what} holds NaN or inf (first at row {bad[0]}, column {bad[1]}): clean or impute it first")
+
+
+def _import_builtin() -> None:
+    from hcl.tasks import sipm  # noqa: F401  (registers itself)
