@@ -1,0 +1,117 @@
+"""Search configuration: one dataclass, loadable from TOML (`--config run.toml`), overridden by CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hcl.errors import ConfigError
+from hcl.network import K_MAX, K_MIN
+
+
+@dataclass
+class EvolveConfig:
+    task: str = "sipm"
+    data: str | None = None
+    task_options: dict[str, Any] = field(default_factory=dict)
+    k: int = 6
+    seed: int = 0
+    generations: int = 40
+    population: int = 24
+    offspring: int | None = None           # children per generation; default = population
+    layers: list[int] | None = None        # hidden LUT layer sizes; default chosen from the task
+    group_size: int | None = None          # output LUTs per class; default chosen from the task
+    encoder: str = "quantile"              # thermometer thresholds: quantile | uniform
+    bits: int = 4                          # thermometer levels per feature
+    refit: str = "vote"                    # truth-table refitting: vote | exact | both (see evolve.fitness)
+    max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)
+    max_depth: int | None = None           # hard limit on hcl.cost's depth (LUT levels input -> class)
+    time_limit: float | None = None        # seconds; the run stops at the next generation boundary
+    checkpoint_every: int = 5
+    out: str | None = None
+
+    def validate(self) -> "EvolveConfig":
+        if not (K_MIN <= self.k <= K_MAX):
+            raise ConfigError(f"--luts: K={self.k} is outside {K_MIN}..{K_MAX}")
+        for name in ("generations", "population", "bits", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')}: must be at least 1, got {getattr(self, name)}")
+        if self.population < 4:
+            raise ConfigError(f"--population: must be at least 4, got {self.population}")
+        if self.offspring is not None and self.offspring < 1:
+            raise ConfigError(f"offspring: must be at least 1, got {self.offspring}")
+        if self.layers is not None and (not self.layers or any(int(n) < 1 for n in self.layers)):
+            raise ConfigError(f"--layers: need positive sizes, got {self.layers}")
+        if self.group_size is not None and self.group_size < 1:
+            raise ConfigError(f"--group-size: must be at least 1, got {self.group_size}")
+        if self.encoder not in ("quantile", "uniform"):
+            raise ConfigError(f"--encoder: {self.encoder!r} unknown: use quantile or uniform")
+        if self.refit not in ("vote", "exact", "both"):
+            raise ConfigError(f"--refit: {self.refit!r} unknown: use vote, exact or both")
+        if self.max_luts is not None and self.max_luts < 1:
+            raise ConfigError(f"--max-luts: must be positive, got {self.max_luts}")
+        if self.max_depth is not None and self.max_depth < 1:
+            raise ConfigError(f"--max-depth: must be positive, got {self.max_depth}")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise ConfigError(f"--time-limit: must be a positive number of seconds, got {self.time_limit}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = "config") -> "EvolveConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown option {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        try:
+            return cls(**d)
+        except TypeError as e:
+            raise ConfigError(f"{where}: {e}") from None
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Options from a TOML file: keys at the top level or under [evolve]; dashes and underscores both accepted."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"--config: {p} does not exist") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"--config: {p} is not valid TOML ({e})") from None
+    raw = raw.get("evolve", raw)
+    return {re.sub("-", "_", key): value for key, value in raw.items()}
+
+
+def to_toml(d: dict[str, Any]) -> str:
+    """A flat TOML rendering of a config dict (None values are left out: TOML has no null)."""
+    lines = ["[evolve]"]
+    tables = []
+    for key, value in d.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            tables.append((key, value))
+            continue
+        lines.append(f"{key} = {_toml_value(value)}")
+    for key, table in tables:
+        lines.append(f"\n[evolve.{key}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise ConfigError(f"cannot write {v!r} to TOML")

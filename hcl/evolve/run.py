@@ -1,0 +1,230 @@
+"""A run of the search with its run directory: config, checkpoints, per-generation log, results, resume.
+
+Run directory (every file written atomically)::
+
+    config.toml        the options used (resume reads it back)
+    run.json           status, seed, versions, timings, figures of the best network
+    log.csv            one row per generation
+    checkpoint.json    population + RNG state after the last checkpointed generation
+    best.json          the selected network (highest validation accuracy; fewest LUTs on a tie)
+    pareto/NNN.json    the Pareto front (validation accuracy vs LUTs), fewest LUTs first
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import platform
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hcl import __version__, cost
+from hcl.errors import ConfigError
+from hcl.evolve.config import EvolveConfig, load_toml, to_toml
+from hcl.evolve.search import Candidate, EvolveResult, Problem, SearchState, pareto_front, run_search
+from hcl.network import Network, atomic_write_text
+from hcl.tasks import Dataset
+
+CHECKPOINT_VERSION = 1
+
+
+def evolve(config: EvolveConfig, dataset: Dataset | None = None, progress: bool = True) -> EvolveResult:
+    """Run a search; write the run directory when `config.out` is set."""
+    config.validate()
+    problem = Problem(config, dataset)
+    out = Path(config.out) if config.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "config.toml", to_toml(config.to_dict()))
+    return _run(problem, None, out, progress)
+
+
+def resume(run_dir: str | Path, generations: int | None = None, time_limit: float | None = None,
+           dataset: Dataset | None = None, progress: bool = True) -> EvolveResult:
+    """Continue the run in `run_dir` from its checkpoint; only the stopping rules may change."""
+    out = Path(run_dir)
+    if not (out / "config.toml").is_file() or not (out / "checkpoint.json").is_file():
+        raise ConfigError(f"--resume: {out} holds no config.toml + checkpoint.json from an earlier hcl evolve")
+    config = EvolveConfig.from_dict(load_toml(out / "config.toml"), where=str(out / "config.toml"))
+    if generations is not None:
+        config.generations = generations
+    config.time_limit = time_limit
+    config.out = str(out)
+    config.validate()
+    problem = Problem(config, dataset)
+    state = load_checkpoint(problem, out / "checkpoint.json")
+    atomic_write_text(out / "config.toml", to_toml(config.to_dict()))
+    return _run(problem, state, out, progress)
+
+
+def _run(problem: Problem, state: SearchState | None, out: Path | None, progress: bool) -> EvolveResult:
+    config = problem.config
+    t_start = time.monotonic()
+    display = Progress(config, enabled=progress)
+
+    def on_generation(st: SearchState, row: dict) -> None:
+        display.update(row)
+        if out is not None:
+            write_log(out / "log.csv", st.log)
+            if st.generation % config.checkpoint_every == 0 or st.generation == config.generations:
+                save_checkpoint(problem, st, out / "checkpoint.json")
+
+    def should_stop(st: SearchState) -> str | None:
+        if config.time_limit is not None and time.monotonic() - t_start >= config.time_limit:
+            return "time-limit"
+        return None
+
+    interrupted = []
+
+    def on_sigint(signum, frame):  # finish the generation in flight, then checkpoint and stop
+        interrupted.append(True)
+        display.note("interrupt: finishing this generation, then writing a checkpoint")
+
+    previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
+    try:
+        state, stopped = run_search(problem, state, on_generation,
+                                    lambda st: "interrupted" if interrupted else should_stop(st))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        display.close()
+    if out is not None:
+        save_checkpoint(problem, state, out / "checkpoint.json")
+    return finish(problem, state, stopped, out)
+
+
+def _main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
+def finish(problem: Problem, state: SearchState, stopped: str, out: Path | None) -> EvolveResult:
+    front = pareto_front(problem, state.population)
+    best_net, best_val, _ = max(front, key=lambda f: (f[1], -f[2]))
+    best_cost = cost.estimate(best_net)
+    train = problem.accuracy(best_net, "train")
+    test = problem.accuracy(best_net, "test")
+    for net, val, luts in front:
+        net.meta = _meta(problem, net, val)
+    best_net.meta = _meta(problem, best_net, best_val)
+    result = EvolveResult(best_net, [f[0] for f in front], train, best_val, test, best_cost, state.log,
+                          state.generation, stopped, out)
+    if out is not None:
+        best_net.save(out / "best.json")
+        pareto_dir = out / "pareto"
+        pareto_dir.mkdir(exist_ok=True)
+        for stale in pareto_dir.glob("*.json"):
+            stale.unlink()
+        for i, (net, _, _) in enumerate(front):
+            net.save(pareto_dir / f"{i:03d}.json")
+        atomic_write_text(out / "run.json", json.dumps(run_summary(problem, result), indent=1) + "\n")
+    return result
+
+
+def _meta(problem: Problem, net: Network, val: float) -> dict:
+    c = problem.config
+    return {"seed": c.seed, "task_options": c.task_options, "data": c.data, "k": c.k,
+            "train_accuracy": round(problem.accuracy(net, "train"), 6), "val_accuracy": round(val, 6),
+            "test_accuracy": round(problem.accuracy(net, "test"), 6), "cost": cost.estimate(net),
+            "hcl_version": __version__}
+
+
+def run_summary(problem: Problem, result: EvolveResult) -> dict:
+    import deap
+    import numba
+    return {
+        "status": result.stopped,
+        "generations_done": result.generations_done,
+        "task": problem.config.task,
+        "seed": problem.config.seed,
+        "train_accuracy": result.train_accuracy,
+        "val_accuracy": result.val_accuracy,
+        "test_accuracy": result.test_accuracy,
+        **{k: v for k, v in result.cost.items() if k != "estimate"},
+        "pareto_points": len(result.pareto),
+        "evaluations": result.log[-1]["evaluations"] if result.log else 0,
+        "elapsed_s": result.log[-1]["elapsed_s"] if result.log else 0.0,
+        "versions": {"hcl": __version__, "python": platform.python_version(), "numpy": np.__version__,
+                     "numba": numba.__version__, "deap": deap.__version__},
+    }
+
+
+# ---- checkpoints ------------------------------------------------------------------------------------------------
+def save_checkpoint(problem: Problem, state: SearchState, path: Path) -> None:
+    data = {
+        "format": "hcl-checkpoint", "version": CHECKPOINT_VERSION,
+        "generation": state.generation, "evaluations": state.evaluations, "elapsed": state.elapsed,
+        "rng": state.rng.bit_generator.state,
+        "population": [{"network": c.ev.net.to_dict(), "crowding": getattr(c.fitness, "crowding_dist", 0.0)}
+                       for c in state.population],
+        "log": state.log,
+    }
+    atomic_write_text(path, json.dumps(data) + "\n")
+
+
+def load_checkpoint(problem: Problem, path: Path) -> SearchState:
+    try:
+        data = json.loads(path.read_text())
+        if data.get("format") != "hcl-checkpoint" or data.get("version") != CHECKPOINT_VERSION:
+            raise ConfigError(f"{path}: not an hcl checkpoint of version {CHECKPOINT_VERSION}")
+        rng = np.random.default_rng()
+        rng.bit_generator.state = data["rng"]
+        pop = []
+        for item in data["population"]:
+            ev = problem.train.full(Network.from_dict(item["network"]))
+            c = cost.estimate(ev.net)
+            cand = Candidate(ev, c["luts"], c["depth"])
+            cand.fitness.crowding_dist = item["crowding"]
+            pop.append(cand)
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        raise ConfigError(f"{path}: damaged checkpoint ({e.__class__.__name__}: {e}); start a new run") from None
+    return SearchState(int(data["generation"]), pop, rng, list(data["log"]), int(data["evaluations"]),
+                       float(data["elapsed"]))
+
+
+def write_log(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+
+# ---- progress display ---------------------------------------------------------------------------------------------
+class Progress:
+    """A rich progress bar on a terminal; a plain line per generation otherwise (CI logs)."""
+
+    def __init__(self, config: EvolveConfig, enabled: bool):
+        self.config = config
+        self.enabled = enabled
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeRemainingColumn
+            self.bar = RichProgress(TextColumn("gen {task.completed}/{task.total}"), BarColumn(),
+                                    TextColumn("{task.fields[status]}"), TimeRemainingColumn(), transient=False)
+            self.task = self.bar.add_task("evolve", total=config.generations, status="starting")
+            self.bar.start()
+
+    def update(self, row: dict) -> None:
+        if not self.enabled:
+            return
+        status = (f"train {row['best_train_accuracy']:.4f} val {row['best_val_accuracy']:.4f} "
+                  f"LUTs {row['best_luts']} depth {row['best_depth']} {row['evals_per_s']:.0f} evals/s")
+        if self.config.time_limit:
+            status += f" {max(0.0, self.config.time_limit - row['elapsed_s']):.0f}s left"
+        if self.bar is not None:
+            self.bar.update(self.task, completed=row["generation"], status=status)
+        else:
+            print(f"gen {row['generation']:>4}/{self.config.generations} {status}", file=sys.stderr, flush=True)
+
+    def note(self, text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

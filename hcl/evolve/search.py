@@ -1,0 +1,232 @@
+"""The search loop: NSGA-II (Deb et al., IEEE TEC 6(2), 2002) over training accuracy and LUT count.
+
+Each generation breeds ``offspring`` children from parents picked by binary tournament on (dominance, crowding
+distance), evaluates them by delta evaluation (only the changed cone), refits the truth tables the operator asks
+for, and keeps the best ``population`` of parents + children with DEAP's ``selNSGA2``. Model selection happens on
+the validation split at the end; the test split is only reported.
+
+Reproducibility: every random choice comes from one ``numpy.random.Generator`` seeded with ``config.seed``; its
+state is saved in each checkpoint together with the population, so a resumed run continues exactly like an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from deap import base, creator, tools
+
+from hcl import cost
+from hcl.encode import Encoder
+from hcl.errors import ConfigError
+from hcl.evolve import operators
+from hcl.evolve.config import EvolveConfig
+from hcl.evolve.fitness import Evaluated, Evaluator
+from hcl.network import Network
+from hcl.tasks import Dataset, load_task
+
+if not hasattr(creator, "HclFitness"):
+    # Maximize training accuracy, minimize LUTs. Created once, here only.
+    creator.create("HclFitness", base.Fitness, weights=(1.0, -1.0))
+
+
+@dataclass
+class Candidate:
+    ev: Evaluated
+    luts: int
+    depth: int
+    fitness: "creator.HclFitness" = field(default_factory=lambda: creator.HclFitness())
+
+    def __post_init__(self):
+        self.fitness.values = (self.ev.accuracy, float(self.luts))
+
+
+@dataclass
+class EvolveResult:
+    best: Network
+    pareto: list[Network]
+    train_accuracy: float
+    val_accuracy: float
+    test_accuracy: float
+    cost: dict
+    log: list[dict]
+    generations_done: int
+    stopped: str                      # "completed", "time-limit", "interrupted"
+    out: Path | None = None
+
+
+@dataclass
+class SearchState:
+    """Everything a checkpoint holds: enough to continue the run bit for bit."""
+    generation: int
+    population: list[Candidate]
+    rng: np.random.Generator
+    log: list[dict]
+    evaluations: int
+    elapsed: float
+
+
+class Problem:
+    """The task's data, encoded once: packed splits and their labels."""
+
+    def __init__(self, config: EvolveConfig, dataset: Dataset | None = None):
+        self.config = config
+        self.dataset = dataset or load_task(config.task, seed=config.seed, data=config.data, **config.task_options)
+        ds = self.dataset
+        self.encoder = Encoder.fit(ds.X_train, bits=config.bits, method=config.encoder, categorical=ds.categorical,
+                                   input_width=ds.input_width, signed=ds.signed)
+        self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
+        self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
+        self.train = Evaluator(self.packed["train"], self.labels["train"])
+        self.classes = list(ds.classes)
+
+    def accuracy(self, net: Network, split: str) -> float:
+        from hcl.evaluate import accuracy
+        return accuracy(net, self.packed[split], self.labels[split])
+
+    def decorate(self, net: Network) -> Network:
+        net.task = self.config.task if self.config.task != "file" else "file"
+        net.encoder = self.encoder.to_dict()
+        return net
+
+
+def default_topology(config: EvolveConfig, n_classes: int) -> tuple[list[int], int]:
+    group = config.group_size or max(4, 32 // n_classes)
+    hidden = config.layers if config.layers is not None else [max(16, 4 * group * n_classes // 2)]
+    return [int(n) for n in hidden], int(group)
+
+
+def _candidate(problem: Problem, ev: Evaluated) -> Candidate:
+    c = cost.estimate(ev.net)
+    return Candidate(ev, c["luts"], c["depth"])
+
+
+def _within_limits(config: EvolveConfig, cand: Candidate) -> bool:
+    return ((config.max_luts is None or cand.luts <= config.max_luts)
+            and (config.max_depth is None or cand.depth <= config.max_depth))
+
+
+def initial_population(problem: Problem, rng: np.random.Generator) -> list[Candidate]:
+    config = problem.config
+    hidden, group = default_topology(config, len(problem.classes))
+    pop = []
+    for _ in range(config.population):
+        net = problem.decorate(operators.random_network_for(rng, config.k, problem.encoder.n_bits, hidden, group,
+                                                            problem.classes))
+        ev = problem.train.full(net)
+        # Fit the output layer to the random hidden features, then every LUT in order: a greedy start.
+        last = net.n_luts - net.layer_sizes[-1]
+        for lut in list(range(last, net.n_luts)) + list(range(net.n_luts)):
+            ev = problem.train.refit(ev, lut, config.refit)
+        cand = _candidate(problem, ev)
+        if not _within_limits(config, cand):
+            raise ConfigError(f"the starting topology {hidden} + {group}/class needs {cand.luts} LUTs and depth "
+                              f"{cand.depth}, over --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
+                              "give smaller --layers / --group-size or a larger budget")
+        pop.append(cand)
+    return pop
+
+
+def _tournament(rng: np.random.Generator, pop: list[Candidate]) -> Candidate:
+    i, j = rng.integers(len(pop), size=2)
+    a, b = pop[i], pop[j]
+    if a.fitness.dominates(b.fitness):
+        return a
+    if b.fitness.dominates(a.fitness):
+        return b
+    return a if getattr(a.fitness, "crowding_dist", 0) >= getattr(b.fitness, "crowding_dist", 0) else b
+
+
+OPERATOR_WEIGHTS = {"rewire": 0.55, "crossover": 0.2, "refit": 0.15, "flip": 0.1}
+
+
+def breed(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) -> Candidate | None:
+    names = list(OPERATOR_WEIGHTS)
+    op = names[int(rng.choice(len(names), p=np.array(list(OPERATOR_WEIGHTS.values()))))]
+    parent = _tournament(rng, pop)
+    if op == "crossover":
+        other = _tournament(rng, pop)
+        child, changed, refit = operators.lut_crossover(rng, parent.ev.net, other.ev.net)
+    elif op == "rewire":
+        child, changed, refit = operators.rewire(rng, parent.ev.net)
+    elif op == "refit":
+        child, changed, refit = operators.refit_random(rng, parent.ev.net)
+    else:
+        child, changed, refit = operators.flip_table_bits(rng, parent.ev.net)
+    ev = problem.train.delta(parent.ev, child, changed) if changed.any() else Evaluated(child, parent.ev.sig,
+                                                                                          parent.ev.correct)
+    for lut in refit:
+        ev = problem.train.refit(ev, lut, problem.config.refit)
+    cand = _candidate(problem, ev)
+    return cand if _within_limits(problem.config, cand) else None
+
+
+def generation_row(problem: Problem, state: SearchState, start_evals: int, t0: float) -> dict:
+    best = max(state.population, key=lambda c: (c.fitness.values[0], -c.luts))
+    elapsed = state.elapsed + (time.perf_counter() - t0)
+    return {
+        "generation": state.generation,
+        "evaluations": state.evaluations,
+        "best_train_accuracy": round(best.fitness.values[0], 6),
+        "best_val_accuracy": round(problem.accuracy(best.ev.net, "val"), 6),
+        "best_luts": best.luts,
+        "best_depth": best.depth,
+        "min_luts": min(c.luts for c in state.population),
+        "elapsed_s": round(elapsed, 3),
+        "evals_per_s": round((state.evaluations - start_evals) / max(1e-9, time.perf_counter() - t0), 1),
+    }
+
+
+def run_search(problem: Problem, state: SearchState | None = None,
+               on_generation: Callable[[SearchState, dict], None] | None = None,
+               should_stop: Callable[[SearchState], str | None] | None = None) -> tuple[SearchState, str]:
+    """Run generations until `config.generations` are done or `should_stop` says why to stop."""
+    config = problem.config
+    if state is None:
+        rng = np.random.default_rng(config.seed)
+        pop = initial_population(problem, rng)
+        state = SearchState(0, tools.selNSGA2(pop, len(pop)), rng, [], problem.train.evaluations, 0.0)
+    t0 = time.perf_counter()
+    start_evals = state.evaluations
+    problem.train.evaluations = state.evaluations
+    n_children = config.offspring or config.population
+    stopped = "completed"
+    while state.generation < config.generations:
+        reason = should_stop(state) if should_stop else None
+        if reason:
+            stopped = reason
+            break
+        children = []
+        while len(children) < n_children:
+            child = breed(problem, state.rng, state.population)
+            if child is not None:
+                children.append(child)
+        state.population = tools.selNSGA2(state.population + children, config.population)
+        state.generation += 1
+        state.evaluations = problem.train.evaluations
+        row = generation_row(problem, state, start_evals, t0)
+        state.log.append(row)
+        if on_generation:
+            on_generation(state, row)
+    state.elapsed += time.perf_counter() - t0
+    return state, stopped
+
+
+def pareto_front(problem: Problem, population: list[Candidate]) -> list[tuple[Network, float, int]]:
+    """Non-dominated (validation accuracy up, LUTs down) networks, fewest LUTs first; duplicates removed."""
+    scored = []
+    seen = set()
+    for c in population:
+        key = (c.luts, round(c.fitness.values[0], 9), c.ev.net.tables[-1].tobytes())
+        if key in seen:
+            continue
+        seen.add(key)
+        scored.append((c.ev.net, problem.accuracy(c.ev.net, "val"), c.luts))
+    front = [s for s in scored
+             if not any((o[1] >= s[1] and o[2] <= s[2]) and (o[1] > s[1] or o[2] < s[2]) for o in scored)]
+    front.sort(key=lambda s: (s[2], -s[1]))
+    return front
