@@ -91,4 +91,8 @@ def check_finite(X: np.ndarray, what: str) -> None:
 
 
 def _import_builtin() -> None:
-    from hcl.tasks import sipm  # noqa: F401  (registers itself)
+    """Import every module of this package: each registers its tasks (no list to keep in sync)."""
+    import importlib
+    import pkgutil
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
