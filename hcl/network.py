@@ -90,6 +90,38 @@ class Network:
             group_of[last + np.asarray(members, dtype=np.int64)] = c
         return wires, tables, group_of
 
+    def live_luts(self) -> list[np.ndarray]:
+        """Per layer, a bool mask of the LUTs in the cone of some class output (the others are dead logic)."""
+        live = [np.zeros(n, dtype=bool) for n in self.layer_sizes]
+        live[-1][:] = True
+        for layer in range(len(self.wiring) - 1, 0, -1):
+            live[layer - 1][np.unique(self.wiring[layer][live[layer]])] = True
+        return live
+
+    def live_inputs(self) -> np.ndarray:
+        """Bool mask of the encoded input bits some live first-layer LUT reads."""
+        used = np.zeros(self.n_inputs, dtype=bool)
+        used[np.unique(self.wiring[0][self.live_luts()[0]])] = True
+        return used
+
+    def pruned(self) -> tuple["Network", np.ndarray]:
+        """The network without dead LUTs, and the global indices (into this network's LUTs) of those kept."""
+        live = self.live_luts()
+        if all(m.all() for m in live):
+            return self, np.arange(self.n_luts)
+        net = self.copy()
+        kept = []
+        offset = 0
+        for layer, mask in enumerate(live):
+            net.wiring[layer] = net.wiring[layer][mask]
+            net.tables[layer] = net.tables[layer][mask]
+            kept.append(offset + np.flatnonzero(mask))
+            offset += len(mask)
+            if layer + 1 < len(live):
+                new_index = np.cumsum(mask) - 1
+                net.wiring[layer + 1] = new_index[net.wiring[layer + 1]].astype(np.int32)
+        return net, np.concatenate(kept)
+
     def copy(self) -> "Network":
         return Network(self.k, self.n_inputs, [w.copy() for w in self.wiring], [t.copy() for t in self.tables],
                        [list(g) for g in self.groups], list(self.classes), self.task,

@@ -65,12 +65,15 @@ def test_run_directory_contents(tmp_path):
 
 
 def test_max_luts_is_a_hard_limit(tmp_path):
-    unconstrained = evolve(small(), progress=False)
-    limit = unconstrained.cost["luts"] - 1
+    from hcl.evolve.search import Problem, initial_population
+    config = small(generations=8)
+    start = max(c.luts for c in initial_population(Problem(config), np.random.default_rng(config.seed)))
     with pytest.raises(Exception, match="max-luts"):
-        evolve(small(max_luts=limit), progress=False)
-    ok = evolve(small(max_luts=unconstrained.cost["luts"]), progress=False)
-    assert all(cost.estimate(n)["luts"] <= unconstrained.cost["luts"] for n in ok.pareto)
+        evolve(small(max_luts=start - 1), progress=False)
+    # The budget leaves no room to grow: every network the search returns (and logs) stays within it.
+    result = evolve(small(generations=8, max_luts=start), progress=False)
+    assert all(cost.estimate(n)["luts"] <= start for n in result.pareto)
+    assert max(r["best_luts"] for r in result.log) <= start
 
 
 def _problem_parts(seed=0):
@@ -150,3 +153,28 @@ def test_cli_config_file_and_flags(tmp_path):
     info = CliRunner().invoke(main, ["info", str(tmp_path / "run" / "best.json"), "--task", "tiny", "--json"])
     d = json.loads(info.output)
     assert {"luts", "depth", "accuracy"} <= set(d) and 0 <= d["accuracy"] <= 1
+
+
+@pytest.mark.parametrize("op", ["remove_lut", "add_lut", "shrink_group", "grow_group"])
+def test_topology_operators_give_valid_networks_and_refit_targets(op):
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        net = random_network(rng, 4, 20, [8, 6], 3)
+        child, changed, refit = getattr(operators, op)(rng, net)
+        child.validate()
+        assert changed is None or not changed.any()
+        assert all(0 <= r < child.n_luts for r in refit)
+        delta = child.n_luts - net.n_luts
+        assert delta == {"remove_lut": -1, "add_lut": 1, "shrink_group": -1, "grow_group": 1}[op]
+
+
+def test_pruning_removes_dead_luts_and_keeps_outputs():
+    rng = np.random.default_rng(8)
+    net = random_network(rng, 2, 10, [6, 2], 2)
+    net.wiring[1][:] = [[0, 1], [1, 0]]          # hidden LUTs 2..5 feed nothing
+    pruned, kept = net.pruned()
+    assert pruned.layer_sizes == [2, 2] and kept.tolist() == [0, 1, 6, 7]
+    bits = rng.random((100, 10)) < 0.5
+    from hcl import reference
+    assert np.array_equal(reference.class_scores(pruned, bits), reference.class_scores(net, bits))
+    assert net.live_inputs().sum() <= 4

@@ -85,6 +85,67 @@ def lut_crossover(rng: np.random.Generator, a: Network, b: Network) -> tuple[Net
     return child, changed, []
 
 
+# ---- topology operators: they renumber LUTs, so the child is evaluated in full (changed = None) ---------------
+def remove_lut(rng: np.random.Generator, net: Network) -> tuple[Network, np.ndarray | None, list[int]]:
+    """Delete one hidden LUT; its readers take another signal of that layer, then are refitted."""
+    hidden = [l for l in range(len(net.wiring) - 1) if net.layer_sizes[l] > 1]
+    if not hidden:
+        return shrink_group(rng, net)
+    child = net.copy()
+    layer = int(rng.choice(hidden))
+    victim = int(rng.integers(net.layer_sizes[layer]))
+    child.wiring[layer] = np.delete(child.wiring[layer], victim, axis=0)
+    child.tables[layer] = np.delete(child.tables[layer], victim)
+    readers = child.wiring[layer + 1]
+    hit = readers == victim
+    readers[readers > victim] -= 1
+    readers[hit] = rng.integers(0, child.layer_sizes[layer], size=int(hit.sum()))
+    rows = np.flatnonzero(hit.any(axis=1))
+    return child, None, [_global_index(child, layer + 1, int(r)) for r in rows]
+
+
+def add_lut(rng: np.random.Generator, net: Network) -> tuple[Network, np.ndarray | None, list[int]]:
+    """Add one LUT to a hidden layer, wired at random, and make one LUT of the next layer read it."""
+    if len(net.wiring) < 2:
+        return grow_group(rng, net)
+    child = net.copy()
+    layer = int(rng.integers(len(net.wiring) - 1))
+    n_prev = net.n_inputs if layer == 0 else net.layer_sizes[layer - 1]
+    new_wires = rng.choice(n_prev, size=net.k, replace=n_prev < net.k).astype(np.int32)
+    child.wiring[layer] = np.vstack([child.wiring[layer], new_wires[None, :]])
+    child.tables[layer] = np.append(child.tables[layer], random_tables(rng, net.k, 1))
+    new_index = child.layer_sizes[layer] - 1
+    reader = int(rng.integers(child.layer_sizes[layer + 1]))
+    child.wiring[layer + 1][reader, int(rng.integers(net.k))] = new_index
+    return child, None, [_global_index(child, layer, new_index), _global_index(child, layer + 1, reader)]
+
+
+def shrink_group(rng: np.random.Generator, net: Network) -> tuple[Network, np.ndarray | None, list[int]]:
+    """Remove one output LUT from a class group that has more than one."""
+    candidates = [c for c, g in enumerate(net.groups) if len(g) > 1]
+    if not candidates:
+        return net.copy(), np.zeros(net.n_luts, dtype=np.bool_), []
+    child = net.copy()
+    c = int(rng.choice(candidates))
+    victim = int(rng.choice(child.groups[c]))
+    child.wiring[-1] = np.delete(child.wiring[-1], victim, axis=0)
+    child.tables[-1] = np.delete(child.tables[-1], victim)
+    child.groups = [[i - (i > victim) for i in g if i != victim] for g in child.groups]
+    return child, None, []
+
+
+def grow_group(rng: np.random.Generator, net: Network) -> tuple[Network, np.ndarray | None, list[int]]:
+    """Add one output LUT, wired at random, to a random class group; fit its table."""
+    child = net.copy()
+    n_prev = net.n_inputs if len(net.wiring) == 1 else net.layer_sizes[-2]
+    new_wires = rng.choice(n_prev, size=net.k, replace=n_prev < net.k).astype(np.int32)
+    child.wiring[-1] = np.vstack([child.wiring[-1], new_wires[None, :]])
+    child.tables[-1] = np.append(child.tables[-1], random_tables(rng, net.k, 1))
+    c = int(rng.integers(net.n_classes))
+    child.groups[c] = child.groups[c] + [child.layer_sizes[-1] - 1]
+    return child, None, [child.n_luts - 1]
+
+
 def random_network_for(rng: np.random.Generator, k: int, n_inputs: int, hidden: list[int], group_size: int,
                        classes: list[str]) -> Network:
     """A random network with the given hidden layers and `group_size` output LUTs per class."""
@@ -93,4 +154,5 @@ def random_network_for(rng: np.random.Generator, k: int, n_inputs: int, hidden: 
     return random_network(rng, k, n_inputs, sizes, len(classes), classes)
 
 
-__all__ = ["rewire", "flip_table_bits", "refit_random", "lut_crossover", "random_network_for", "random_tables"]
+__all__ = ["rewire", "flip_table_bits", "refit_random", "lut_crossover", "remove_lut", "add_lut", "shrink_group",
+           "grow_group", "random_network_for", "random_tables"]

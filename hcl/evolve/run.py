@@ -8,6 +8,8 @@ Run directory (every file written atomically)::
     checkpoint.json    population + RNG state after the last checkpointed generation
     best.json          the selected network (highest validation accuracy; fewest LUTs on a tie)
     pareto/NNN.json    the Pareto front (validation accuracy vs LUTs), fewest LUTs first
+    convergence.png    accuracy and LUTs over generations
+    pareto.png         the final population and its Pareto front
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 
 from hcl import __version__, cost
 from hcl.errors import ConfigError
+from hcl.evolve import plots
 from hcl.evolve.config import EvolveConfig, load_toml, to_toml
 from hcl.evolve.search import Candidate, EvolveResult, Problem, SearchState, pareto_front, run_search
 from hcl.network import Network, atomic_write_text
@@ -122,6 +125,11 @@ def finish(problem: Problem, state: SearchState, stopped: str, out: Path | None)
             stale.unlink()
         for i, (net, _, _) in enumerate(front):
             net.save(pareto_dir / f"{i:03d}.json")
+        title = f"{problem.config.task}, K={problem.config.k}, seed {problem.config.seed}"
+        if state.log:
+            plots.convergence(state.log, out / "convergence.png", title)
+        population = [(c.luts, problem.accuracy(c.ev.net, "val")) for c in state.population]
+        plots.pareto(population, [(luts, val) for _, val, luts in front], out / "pareto.png", title)
         atomic_write_text(out / "run.json", json.dumps(run_summary(problem, result), indent=1) + "\n")
     return result
 

@@ -105,6 +105,16 @@ def _candidate(problem: Problem, ev: Evaluated) -> Candidate:
     return Candidate(ev, c["luts"], c["depth"])
 
 
+def prune(ev: Evaluated) -> Evaluated:
+    """Drop dead LUTs (outside every output's cone), keeping the matching signal rows."""
+    net, kept = ev.net.pruned()
+    if net is ev.net:
+        return ev
+    n_in = net.n_inputs
+    rows = np.concatenate([np.arange(n_in), n_in + kept])
+    return Evaluated(net, np.ascontiguousarray(ev.sig[rows]), ev.correct)
+
+
 def _within_limits(config: EvolveConfig, cand: Candidate) -> bool:
     return ((config.max_luts is None or cand.luts <= config.max_luts)
             and (config.max_depth is None or cand.depth <= config.max_depth))
@@ -122,7 +132,7 @@ def initial_population(problem: Problem, rng: np.random.Generator) -> list[Candi
         last = net.n_luts - net.layer_sizes[-1]
         for lut in list(range(last, net.n_luts)) + list(range(net.n_luts)):
             ev = problem.train.refit(ev, lut, config.refit)
-        cand = _candidate(problem, ev)
+        cand = _candidate(problem, prune(ev))
         if not _within_limits(config, cand):
             raise ConfigError(f"the starting topology {hidden} + {group}/class needs {cand.luts} LUTs and depth "
                               f"{cand.depth}, over --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
@@ -141,7 +151,10 @@ def _tournament(rng: np.random.Generator, pop: list[Candidate]) -> Candidate:
     return a if getattr(a.fitness, "crowding_dist", 0) >= getattr(b.fitness, "crowding_dist", 0) else b
 
 
-OPERATOR_WEIGHTS = {"rewire": 0.55, "crossover": 0.2, "refit": 0.15, "flip": 0.1}
+OPERATOR_WEIGHTS = {"rewire": 0.5, "crossover": 0.15, "refit": 0.1, "flip": 0.05,
+                    "remove_lut": 0.06, "add_lut": 0.06, "shrink_group": 0.04, "grow_group": 0.04}
+TOPOLOGY_OPERATORS = {"remove_lut": operators.remove_lut, "add_lut": operators.add_lut,
+                      "shrink_group": operators.shrink_group, "grow_group": operators.grow_group}
 
 
 def breed(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) -> Candidate | None:
@@ -155,13 +168,19 @@ def breed(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) -> C
         child, changed, refit = operators.rewire(rng, parent.ev.net)
     elif op == "refit":
         child, changed, refit = operators.refit_random(rng, parent.ev.net)
+    elif op in TOPOLOGY_OPERATORS:
+        child, changed, refit = TOPOLOGY_OPERATORS[op](rng, parent.ev.net)
     else:
         child, changed, refit = operators.flip_table_bits(rng, parent.ev.net)
-    ev = problem.train.delta(parent.ev, child, changed) if changed.any() else Evaluated(child, parent.ev.sig,
-                                                                                          parent.ev.correct)
+    if changed is None:
+        ev = problem.train.full(child)
+    elif changed.any():
+        ev = problem.train.delta(parent.ev, child, changed)
+    else:
+        ev = Evaluated(child, parent.ev.sig, parent.ev.correct)
     for lut in refit:
         ev = problem.train.refit(ev, lut, problem.config.refit)
-    cand = _candidate(problem, ev)
+    cand = _candidate(problem, prune(ev))
     return cand if _within_limits(problem.config, cand) else None
 
 
