@@ -67,6 +67,21 @@ class Evaluator:
         weights = (1 << np.arange(ev.net.k, dtype=np.int64))[:, None]
         return (bits.astype(np.int64) * weights).sum(axis=0)
 
+    def fit_layerwise(self, net: Network) -> Evaluated:
+        """Vote-fit every LUT's table, layer by layer from the inputs: one forward pass per layer."""
+        net = net.copy()
+        ev = self.full(net)
+        wires, _, group_of = net.flat()
+        start = 0
+        for layer, size in enumerate(net.layer_sizes):
+            for i in range(size):
+                target = int(group_of[start + i]) if group_of[start + i] >= 0 else None
+                net.tables[layer][i] = np.uint64(vote_table(self.addresses(ev, start + i), self.labels, net.k,
+                                                            net.n_classes, target))
+            start += size
+            ev = self.full(net)
+        return ev
+
     def refit_vote(self, ev: Evaluated, lut: int) -> Evaluated:
         """Set LUT `lut`'s table from per-address class votes (see vote_table)."""
         net = ev.net

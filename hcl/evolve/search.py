@@ -127,11 +127,14 @@ def initial_population(problem: Problem, rng: np.random.Generator) -> list[Candi
     for _ in range(config.population):
         net = problem.decorate(operators.random_network_for(rng, config.k, problem.encoder.n_bits, hidden, group,
                                                             problem.classes))
-        ev = problem.train.full(net)
-        # Fit the output layer to the random hidden features, then every LUT in order: a greedy start.
-        last = net.n_luts - net.layer_sizes[-1]
-        for lut in list(range(last, net.n_luts)) + list(range(net.n_luts)):
-            ev = problem.train.refit(ev, lut, config.refit)
+        if config.refit == "vote":
+            ev = problem.train.fit_layerwise(net)
+        else:
+            ev = problem.train.full(net)
+            # Fit the output layer to the random hidden features, then every LUT in order: a greedy start.
+            last = net.n_luts - net.layer_sizes[-1]
+            for lut in list(range(last, net.n_luts)) + list(range(net.n_luts)):
+                ev = problem.train.refit(ev, lut, config.refit)
         cand = _candidate(problem, prune(ev))
         if not _within_limits(config, cand):
             raise ConfigError(f"the starting topology {hidden} + {group}/class needs {cand.luts} LUTs and depth "
