@@ -62,7 +62,7 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--group-size", type=int, default=None, help="Output LUTs per class.")
 @click.option("--bits", type=int, default=None, help="Thermometer levels per input feature. Default 4.")
 @click.option("--encoder", type=click.Choice(["quantile", "uniform"]), default=None, help="Threshold placement.")
-@click.option("--refit", type=click.Choice(["vote", "exact", "both"]), default=None,
+@click.option("--refit", type=click.Choice(["vote", "output-exact", "exact", "both"]), default=None,
               help="How truth tables are refitted from data after a change. Default vote.")
 @click.option("--max-luts", type=int, default=None, help="Hard limit on total LUTs (encoder + network + output).")
 @click.option("--max-depth", type=int, default=None, help="Hard limit on LUT levels from input to class.")

@@ -178,3 +178,15 @@ def test_pruning_removes_dead_luts_and_keeps_outputs():
     from hcl import reference
     assert np.array_equal(reference.class_scores(pruned, bits), reference.class_scores(net, bits))
     assert net.live_inputs().sum() <= 4
+
+
+def test_output_refit_shortcut_equals_full_evaluation():
+    ev, net = _problem_parts(1)
+    state = ev.full(net)
+    for lut in range(net.n_luts - net.layer_sizes[-1], net.n_luts):
+        state = ev.refit(state, lut, "exact")
+        again = ev.full(state.net)
+        # Padding bits past the last sample may differ (never scored); every real sample must agree.
+        from hcl.encode import unpack_bits
+        assert np.array_equal(unpack_bits(again.sig, ev.n_samples), unpack_bits(state.sig, ev.n_samples))
+        assert np.array_equal(again.scores, state.scores) and np.array_equal(again.correct, state.correct)

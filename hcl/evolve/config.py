@@ -13,6 +13,9 @@ from hcl.errors import ConfigError
 from hcl.network import K_MAX, K_MIN
 
 
+REFIT_MODES = ("vote", "output-exact", "exact", "both")
+
+
 @dataclass
 class EvolveConfig:
     task: str = "sipm"
@@ -27,7 +30,7 @@ class EvolveConfig:
     group_size: int | None = None          # output LUTs per class; default chosen from the task
     encoder: str = "quantile"              # thermometer thresholds: quantile | uniform
     bits: int = 4                          # thermometer levels per feature
-    refit: str = "vote"                    # truth-table refitting: vote | exact | both (see evolve.fitness)
+    refit: str = "vote"                    # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
     max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)
     max_depth: int | None = None           # hard limit on hcl.cost's depth (LUT levels input -> class)
     time_limit: float | None = None        # seconds; the run stops at the next generation boundary
@@ -50,8 +53,8 @@ class EvolveConfig:
             raise ConfigError(f"--group-size: must be at least 1, got {self.group_size}")
         if self.encoder not in ("quantile", "uniform"):
             raise ConfigError(f"--encoder: {self.encoder!r} unknown: use quantile or uniform")
-        if self.refit not in ("vote", "exact", "both"):
-            raise ConfigError(f"--refit: {self.refit!r} unknown: use vote, exact or both")
+        if self.refit not in REFIT_MODES:
+            raise ConfigError(f"--refit: {self.refit!r} unknown: use one of {', '.join(REFIT_MODES)}")
         if self.max_luts is not None and self.max_luts < 1:
             raise ConfigError(f"--max-luts: must be positive, got {self.max_luts}")
         if self.max_depth is not None and self.max_depth < 1:

@@ -112,7 +112,7 @@ def prune(ev: Evaluated) -> Evaluated:
         return ev
     n_in = net.n_inputs
     rows = np.concatenate([np.arange(n_in), n_in + kept])
-    return Evaluated(net, np.ascontiguousarray(ev.sig[rows]), ev.correct)
+    return Evaluated(net, np.ascontiguousarray(ev.sig[rows]), ev.correct, ev.scores)
 
 
 def _within_limits(config: EvolveConfig, cand: Candidate) -> bool:
@@ -127,8 +127,8 @@ def initial_population(problem: Problem, rng: np.random.Generator) -> list[Candi
     for _ in range(config.population):
         net = problem.decorate(operators.random_network_for(rng, config.k, problem.encoder.n_bits, hidden, group,
                                                             problem.classes))
-        if config.refit == "vote":
-            ev = problem.train.fit_layerwise(net)
+        if config.refit in ("vote", "output-exact"):
+            ev = problem.train.fit_layerwise(net, exact_outputs=config.refit == "output-exact")
         else:
             ev = problem.train.full(net)
             # Fit the output layer to the random hidden features, then every LUT in order: a greedy start.
@@ -180,7 +180,7 @@ def breed(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) -> C
     elif changed.any():
         ev = problem.train.delta(parent.ev, child, changed)
     else:
-        ev = Evaluated(child, parent.ev.sig, parent.ev.correct)
+        ev = Evaluated(child, parent.ev.sig, parent.ev.correct, parent.ev.scores)
     for lut in refit:
         ev = problem.train.refit(ev, lut, problem.config.refit)
     cand = _candidate(problem, prune(ev))
