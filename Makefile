@@ -26,7 +26,7 @@ $(TOOLS_STAMP): scripts/install-tools.sh
 	@mkdir -p $(VENV) && touch $@
 
 demo: install
-	$(BIN)/hcl evolve --task sipm --luts 6 --out $(DEMO_DIR) --seed 1
+	$(BIN)/hcl evolve --task sipm --luts 6 --generations 80 --population 32 --seed 1 --out $(DEMO_DIR)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -63,7 +63,7 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--bits", type=int, default=None, help="Thermometer levels per input feature. Default 4.")
 @click.option("--encoder", type=click.Choice(["quantile", "uniform"]), default=None, help="Threshold placement.")
 @click.option("--refit", type=click.Choice(["vote", "output-exact", "exact", "both"]), default=None,
-              help="How truth tables are refitted from data after a change. Default vote.")
+              help="How truth tables are refitted from data after a change. Default output-exact.")
 @click.option("--max-luts", type=int, default=None, help="Hard limit on total LUTs (encoder + network + output).")
 @click.option("--max-depth", type=int, default=None, help="Hard limit on LUT levels from input to class.")
 @click.option("--time-limit", type=float, default=None, help="Stop after this many seconds (at a generation end).")

@@ -30,7 +30,7 @@ class EvolveConfig:
     group_size: int | None = None          # output LUTs per class; default chosen from the task
     encoder: str = "quantile"              # thermometer thresholds: quantile | uniform
     bits: int = 4                          # thermometer levels per feature
-    refit: str = "vote"                    # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
+    refit: str = "output-exact"            # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
     max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)
     max_depth: int | None = None           # hard limit on hcl.cost's depth (LUT levels input -> class)
     time_limit: float | None = None        # seconds; the run stops at the next generation boundary
