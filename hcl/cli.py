@@ -107,4 +107,11 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
     click.echo(f"LUTs {c['luts']} (encoder {c['luts_encoder']} + network {c['luts_network']} + output "
                f"{c['luts_output']}, hcl.cost estimate), depth {c['depth']} LUT levels, "
                f"Pareto front {len(result.pareto)} networks")
-    click.echo(f"results: {result.out}/best.json (log.csv, pareto/, run.json)")
+    click.echo(f"results: {result.out}/best.json (log.csv, pareto/, run.json, convergence.png, pareto.png)")
+    if result.stopped == "interrupted":
+        click.echo(f"interrupted: continue with  hcl evolve --resume {result.out}", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

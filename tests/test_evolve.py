@@ -190,3 +190,30 @@ def test_output_refit_shortcut_equals_full_evaluation():
         from hcl.encode import unpack_bits
         assert np.array_equal(unpack_bits(again.sig, ev.n_samples), unpack_bits(state.sig, ev.n_samples))
         assert np.array_equal(again.scores, state.scores) and np.array_equal(again.correct, state.correct)
+
+
+def test_ctrl_c_writes_checkpoint_and_results_then_resume_continues(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "hcl.cli", "evolve", "--task", "sipm", "--generations", "100000", "--population",
+           "8", "--layers", "12", "--group-size", "3", "--checkpoint-every", "1", "--quiet", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while not (out / "checkpoint.json").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert (out / "checkpoint.json").exists(), proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr
+    run = json.loads((out / "run.json").read_text())
+    checkpoint = json.loads((out / "checkpoint.json").read_text())
+    assert run["status"] == "interrupted" and checkpoint["generation"] == run["generations_done"] >= 1
+    Network.load(out / "best.json")
+    done = run["generations_done"]
+    resumed = CliRunner().invoke(main, ["evolve", "--resume", str(out), "--generations", str(done + 2), "--quiet"])
+    assert resumed.exit_code == 0, resumed.output
+    assert f"after {done + 2} generations" in resumed.output

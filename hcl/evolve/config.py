@@ -31,6 +31,7 @@ class EvolveConfig:
     encoder: str = "quantile"              # thermometer thresholds: quantile | uniform
     bits: int = 4                          # thermometer levels per feature
     refit: str = "output-exact"            # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
+    operators: dict[str, float] | None = None  # operator name -> weight; default search.OPERATOR_WEIGHTS
     max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)
     max_depth: int | None = None           # hard limit on hcl.cost's depth (LUT levels input -> class)
     time_limit: float | None = None        # seconds; the run stops at the next generation boundary
@@ -55,6 +56,13 @@ class EvolveConfig:
             raise ConfigError(f"--encoder: {self.encoder!r} unknown: use quantile or uniform")
         if self.refit not in REFIT_MODES:
             raise ConfigError(f"--refit: {self.refit!r} unknown: use one of {', '.join(REFIT_MODES)}")
+        if self.operators is not None:
+            from hcl.evolve.search import OPERATOR_WEIGHTS
+            unknown = sorted(set(self.operators) - set(OPERATOR_WEIGHTS))
+            if unknown:
+                raise ConfigError(f"operators: unknown operator {unknown[0]!r}; known: {', '.join(OPERATOR_WEIGHTS)}")
+            if any(w < 0 for w in self.operators.values()) or sum(self.operators.values()) <= 0:
+                raise ConfigError("operators: weights must be >= 0 with a positive sum")
         if self.max_luts is not None and self.max_luts < 1:
             raise ConfigError(f"--max-luts: must be positive, got {self.max_luts}")
         if self.max_depth is not None and self.max_depth < 1:

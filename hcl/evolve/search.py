@@ -161,8 +161,10 @@ TOPOLOGY_OPERATORS = {"remove_lut": operators.remove_lut, "add_lut": operators.a
 
 
 def breed(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) -> Candidate | None:
-    names = list(OPERATOR_WEIGHTS)
-    op = names[int(rng.choice(len(names), p=np.array(list(OPERATOR_WEIGHTS.values()))))]
+    weights = problem.config.operators or OPERATOR_WEIGHTS
+    names = list(weights)
+    p = np.array([weights[n] for n in names], dtype=float)
+    op = names[int(rng.choice(len(names), p=p / p.sum()))]
     parent = _tournament(rng, pop)
     if op == "crossover":
         other = _tournament(rng, pop)
