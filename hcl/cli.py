@@ -62,6 +62,8 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--group-size", type=int, default=None, help="Output LUTs per class.")
 @click.option("--bits", type=int, default=None, help="Thermometer levels per input feature. Default 4.")
 @click.option("--encoder", type=click.Choice(["quantile", "uniform"]), default=None, help="Threshold placement.")
+@click.option("--threshold-bits", type=int, default=None,
+              help="Round comparator thresholds to the top N bits of the input word (N <= 6: one LUT each).")
 @click.option("--refit", type=click.Choice(["vote", "output-exact", "exact", "both"]), default=None,
               help="How truth tables are refitted from data after a change. Default output-exact.")
 @click.option("--max-luts", type=int, default=None, help="Hard limit on total LUTs (encoder + network + output).")
@@ -74,7 +76,7 @@ def info(network, task, split, data, seed, as_json):
               help="Continue the run in this directory from its checkpoint.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def evolve(config_file, task, data, label, k, generations, population, seed, layers, group_size, bits, encoder,
-           refit, max_luts, max_depth, time_limit, checkpoint_every, out, resume, quiet):
+           threshold_bits, refit, max_luts, max_depth, time_limit, checkpoint_every, out, resume, quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
@@ -85,7 +87,7 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
     else:
         options = load_toml(config_file) if config_file else {}
         flags = {"task": task, "data": data, "k": k, "generations": generations, "population": population,
-                 "seed": seed, "group_size": group_size, "bits": bits, "encoder": encoder, "refit": refit,
+                 "seed": seed, "group_size": group_size, "bits": bits, "encoder": encoder, "threshold_bits": threshold_bits, "refit": refit,
                  "max_luts": max_luts, "max_depth": max_depth, "time_limit": time_limit,
                  "checkpoint_every": checkpoint_every, "out": str(out) if out else None}
         if layers is not None:

@@ -44,11 +44,15 @@ class Encoder:
     @classmethod
     def fit(cls, X: np.ndarray, bits: int | Sequence[int] = 4, method: str = "quantile",
             categorical: Sequence[int] = (), input_width: int | None = None, signed: bool = False,
-            max_categories: int = 32) -> "Encoder":
+            max_categories: int = 32, threshold_bits: int | None = None) -> "Encoder":
         """Fit thresholds on training data `X` [n_samples, n_features].
 
         `bits` is the thermometer resolution per feature (one int for all, or one per feature). Thresholds that
         would give a bit constant over the training data are dropped, so a feature may get fewer bits.
+
+        `threshold_bits` (integer inputs only) rounds each threshold to a multiple of 2^(width - threshold_bits):
+        a comparator ``x >= T`` then depends on the top `threshold_bits` bits of x only, so it fits one LUT6 (or is
+        a plain wire when T is a power of two) instead of a carry chain over the whole word.
         """
         X = np.asarray(X)
         check_data(X, "training data")
@@ -59,6 +63,9 @@ class Encoder:
         if len(per_feature) != n_features or any(int(b) < 1 for b in per_feature):
             raise ConfigError(f"encoder bits: need one value >= 1 per feature ({n_features} features)")
         integer = input_width is not None
+        if threshold_bits is not None and (not integer or not 1 <= threshold_bits <= input_width):
+            raise ConfigError(f"threshold_bits: needs integer inputs and a value in 1..input_width, got {threshold_bits}")
+        step = 1 << (input_width - threshold_bits) if threshold_bits is not None else 1
         feats, ops, thr = [], [], []
         for f in range(n_features):
             col = X[:, f]
@@ -70,7 +77,7 @@ class Encoder:
                 for v in values:
                     feats.append(f), ops.append("=="), thr.append(v)
                 continue
-            for t in _thermometer(col, int(per_feature[f]), method, integer):
+            for t in _thermometer(col, int(per_feature[f]), method, integer, step):
                 feats.append(f), ops.append(">="), thr.append(t)
         if not feats:
             raise DataError("training data: every feature is constant, nothing to encode")
@@ -139,7 +146,7 @@ class Encoder:
                    bool(d.get("signed", False)), str(d.get("method", "")), int(d.get("bits_per_feature", 0)))
 
 
-def _thermometer(col: np.ndarray, bits: int, method: str, integer: bool) -> list:
+def _thermometer(col: np.ndarray, bits: int, method: str, integer: bool, step: int = 1) -> list:
     lo, hi = col.min(), col.max()
     if lo == hi:
         return []
@@ -150,7 +157,10 @@ def _thermometer(col: np.ndarray, bits: int, method: str, integer: bool) -> list
         cuts = lo + levels * (float(hi) - float(lo))
     if integer:
         # x > c  <=>  x >= floor(c) + 1 for integer x; keep only thresholds that split the training data.
-        ts = np.unique(np.floor(cuts).astype(np.int64) + 1)
+        ts = np.floor(cuts).astype(np.int64) + 1
+        if step > 1:
+            ts = np.maximum(step, np.round(ts / step).astype(np.int64) * step)
+        ts = np.unique(ts)
         return [int(t) for t in ts if lo < t <= hi]
     ts = np.unique(cuts)
     return [float(t) for t in ts if lo < t <= hi]

@@ -87,3 +87,12 @@ def test_pack_layout_and_round_trip(n):
     assert np.array_equal(unpack_bits(packed, n), bits)
     if n % 64:
         assert (packed[:, -1] >> np.uint64(n % 64)).max() == 0, "padding bits must be zero"
+
+
+def test_threshold_bits_round_to_top_bits_of_the_word():
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 4096, size=(2000, 2))
+    enc = Encoder.fit(X, bits=4, input_width=12, threshold_bits=3)
+    assert (enc.thresholds % (1 << 9) == 0).all() and (enc.thresholds > 0).all()
+    with pytest.raises(ConfigError):
+        Encoder.fit(X.astype(float), threshold_bits=3)

@@ -30,6 +30,7 @@ class EvolveConfig:
     group_size: int | None = None          # output LUTs per class; default chosen from the task
     encoder: str = "quantile"              # thermometer thresholds: quantile | uniform
     bits: int = 4                          # thermometer levels per feature
+    threshold_bits: int | None = None      # round thresholds to the top N bits of the input word (cheap compare)
     refit: str = "output-exact"            # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
     operators: dict[str, float] | None = None  # operator name -> weight; default search.OPERATOR_WEIGHTS
     max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)

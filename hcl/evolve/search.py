@@ -78,7 +78,8 @@ class Problem:
         self.dataset = dataset or load_task(config.task, seed=config.seed, data=config.data, **config.task_options)
         ds = self.dataset
         self.encoder = Encoder.fit(ds.X_train, bits=config.bits, method=config.encoder, categorical=ds.categorical,
-                                   input_width=ds.input_width, signed=ds.signed)
+                                   input_width=ds.input_width, signed=ds.signed,
+                                   threshold_bits=config.threshold_bits)
         self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
         self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
         self.train = Evaluator(self.packed["train"], self.labels["train"])
