@@ -63,7 +63,8 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--bits", type=int, default=None, help="Thermometer levels per input feature. Default 4.")
 @click.option("--encoder", type=click.Choice(["quantile", "uniform"]), default=None, help="Threshold placement.")
 @click.option("--threshold-bits", type=int, default=None,
-              help="Round comparator thresholds to the top N bits of the input word (N <= 6: one LUT each).")
+              help="Round comparator thresholds to the top N bits of the input word (default 6: one LUT6 each; "
+                   "0 = exact thresholds).")
 @click.option("--refit", type=click.Choice(["vote", "output-exact", "exact", "both"]), default=None,
               help="How truth tables are refitted from data after a change. Default output-exact.")
 @click.option("--max-luts", type=int, default=None, help="Hard limit on total LUTs (encoder + network + output).")

@@ -217,3 +217,11 @@ def test_ctrl_c_writes_checkpoint_and_results_then_resume_continues(tmp_path):
     resumed = CliRunner().invoke(main, ["evolve", "--resume", str(out), "--generations", str(done + 2), "--quiet"])
     assert resumed.exit_code == 0, resumed.output
     assert f"after {done + 2} generations" in resumed.output
+
+
+def test_config_round_trips_through_toml_for_resume(tmp_path):
+    from hcl.evolve.config import load_toml, to_toml
+    cfg = small(threshold_bits=0, operators={"rewire": 1.0}, task_options={"n": 300}, time_limit=5.0)
+    path = tmp_path / "c.toml"
+    path.write_text(to_toml(cfg.to_dict()))
+    assert EvolveConfig.from_dict(load_toml(path)) == cfg

@@ -79,7 +79,7 @@ class Problem:
         ds = self.dataset
         self.encoder = Encoder.fit(ds.X_train, bits=config.bits, method=config.encoder, categorical=ds.categorical,
                                    input_width=ds.input_width, signed=ds.signed,
-                                   threshold_bits=config.threshold_bits)
+                                   threshold_bits=_threshold_bits(config, ds))
         self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
         self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
         self.train = Evaluator(self.packed["train"], self.labels["train"])
@@ -93,6 +93,13 @@ class Problem:
         net.task = self.config.task if self.config.task != "file" else "file"
         net.encoder = self.encoder.to_dict()
         return net
+
+
+def _threshold_bits(config: EvolveConfig, ds: Dataset) -> int | None:
+    """Rounding applies to integer inputs wider than the requested bits; narrower words compare exactly anyway."""
+    if config.threshold_bits == 0 or ds.input_width is None or ds.input_width <= config.threshold_bits:
+        return None
+    return config.threshold_bits
 
 
 def default_topology(config: EvolveConfig, n_classes: int) -> tuple[list[int], int]:
