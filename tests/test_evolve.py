@@ -225,3 +225,15 @@ def test_config_round_trips_through_toml_for_resume(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(to_toml(cfg.to_dict()))
     assert EvolveConfig.from_dict(load_toml(path)) == cfg
+
+
+def test_delta_scores_equal_full_evaluation_for_random_children():
+    ev, net = _problem_parts(2)
+    rng = np.random.default_rng(0)
+    state = ev.full(net)
+    for _ in range(30):
+        op = [operators.rewire, operators.flip_table_bits][int(rng.integers(2))]
+        child, changed, _ = op(rng, state.net)
+        state = ev.delta(state, child, changed)
+        full = ev.full(child)
+        assert np.array_equal(full.scores, state.scores) and np.array_equal(full.correct, state.correct)

@@ -55,11 +55,21 @@ class Evaluator:
         return Evaluated(net, sig, *self._correct(net, sig))
 
     def delta(self, parent: Evaluated, child: Network, changed_luts: np.ndarray) -> Evaluated:
-        """Evaluate `child`, which differs from `parent.net` only in the LUTs flagged by `changed_luts` (bool)."""
-        wires, tables, _ = child.flat()
+        """Evaluate `child`, which differs from `parent.net` only in the LUTs flagged by `changed_luts` (bool).
+
+        Class scores are updated from the output LUTs in the changed cone only."""
+        wires, tables, group_of = child.flat()
         sig = kernels.forward_delta(parent.sig, wires, tables, child.k, changed_luts)
         self.evaluations += 1
-        return Evaluated(child, sig, *self._correct(child, sig))
+        dirty = kernels.dirty_cone(wires, child.n_inputs, changed_luts)
+        scores = parent.scores.copy()
+        n = self.n_samples
+        for lut in np.flatnonzero(dirty & (group_of >= 0)):
+            row = child.n_inputs + lut
+            old = np.unpackbits(parent.sig[row].astype("<u8").view(np.uint8), bitorder="little")[:n]
+            new = np.unpackbits(sig[row].astype("<u8").view(np.uint8), bitorder="little")[:n]
+            scores[:, group_of[lut]] += new.astype(np.int32) - old.astype(np.int32)
+        return Evaluated(child, sig, kernels.argmax_lowest(scores) == self.labels, scores)
 
     def _correct(self, net: Network, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         _, _, group_of = net.flat()
