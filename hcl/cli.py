@@ -75,22 +75,25 @@ def info(network, task, split, data, seed, as_json):
               help="Run directory. Default runs/<task>-k<K>-s<seed>.")
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Continue the run in this directory from its checkpoint.")
+@click.option("--executor", default=None,
+              help="Where children are evaluated: local (default), dask-local:N, or dask://HOST:PORT.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def evolve(config_file, task, data, label, k, generations, population, seed, layers, group_size, bits, encoder,
-           threshold_bits, refit, max_luts, max_depth, time_limit, checkpoint_every, out, resume, quiet):
+           threshold_bits, refit, max_luts, max_depth, time_limit, checkpoint_every, out, resume, executor, quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
     from hcl.evolve.config import load_toml
 
     if resume is not None:
-        result = run_resume(resume, generations=generations, time_limit=time_limit, progress=not quiet)
+        result = run_resume(resume, generations=generations, time_limit=time_limit, progress=not quiet,
+                            executor=executor)
     else:
         options = load_toml(config_file) if config_file else {}
         flags = {"task": task, "data": data, "k": k, "generations": generations, "population": population,
                  "seed": seed, "group_size": group_size, "bits": bits, "encoder": encoder, "threshold_bits": threshold_bits, "refit": refit,
                  "max_luts": max_luts, "max_depth": max_depth, "time_limit": time_limit,
-                 "checkpoint_every": checkpoint_every, "out": str(out) if out else None}
+                 "checkpoint_every": checkpoint_every, "out": str(out) if out else None, "executor": executor}
         if layers is not None:
             try:
                 flags["layers"] = [int(x) for x in layers.split(",") if x.strip()]

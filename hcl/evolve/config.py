@@ -38,6 +38,7 @@ class EvolveConfig:
     max_depth: int | None = None           # hard limit on hcl.cost's depth (LUT levels input -> class)
     time_limit: float | None = None        # seconds; the run stops at the next generation boundary
     checkpoint_every: int = 5
+    executor: str = "local"                # local | dask-local:N | dask://HOST:PORT (results do not depend on it)
     out: str | None = None
 
     def validate(self) -> "EvolveConfig":

@@ -48,7 +48,7 @@ def evolve(config: EvolveConfig, dataset: Dataset | None = None, progress: bool 
 
 
 def resume(run_dir: str | Path, generations: int | None = None, time_limit: float | None = None,
-           dataset: Dataset | None = None, progress: bool = True) -> EvolveResult:
+           dataset: Dataset | None = None, progress: bool = True, executor: str | None = None) -> EvolveResult:
     """Continue the run in `run_dir` from its checkpoint; only the stopping rules may change."""
     out = Path(run_dir)
     if not (out / "config.toml").is_file() or not (out / "checkpoint.json").is_file():
@@ -57,6 +57,8 @@ def resume(run_dir: str | Path, generations: int | None = None, time_limit: floa
     if generations is not None:
         config.generations = generations
     config.time_limit = time_limit
+    if executor is not None:
+        config.executor = executor
     config.out = str(out)
     config.validate()
     problem = Problem(config, dataset)
@@ -88,14 +90,17 @@ def _run(problem: Problem, state: SearchState | None, out: Path | None, progress
         interrupted.append(True)
         display.note("interrupt: finishing this generation, then writing a checkpoint")
 
+    from hcl.evolve.executors import make_executor
+    executor = make_executor(config.executor, problem)
     previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
     try:
         state, stopped = run_search(problem, state, on_generation,
-                                    lambda st: "interrupted" if interrupted else should_stop(st))
+                                    lambda st: "interrupted" if interrupted else should_stop(st), executor)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
         display.close()
+        executor.close()
     if out is not None:
         save_checkpoint(problem, state, out / "checkpoint.json")
     return finish(problem, state, stopped, out)

@@ -168,7 +168,17 @@ TOPOLOGY_OPERATORS = {"remove_lut": operators.remove_lut, "add_lut": operators.a
                       "shrink_group": operators.shrink_group, "grow_group": operators.grow_group}
 
 
-def breed(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) -> Candidate | None:
+@dataclass
+class Job:
+    """One child to evaluate: the parent it was derived from, what changed, and which tables to refit."""
+    parent: Candidate
+    child: Network
+    changed: np.ndarray | None        # bool per LUT, or None when the topology changed (full evaluation)
+    refit: list[int]
+
+
+def propose(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) -> Job:
+    """Pick an operator and parent(s) and derive a child genome. All of a generation's randomness is here."""
     weights = problem.config.operators or OPERATOR_WEIGHTS
     names = list(weights)
     p = np.array([weights[n] for n in names], dtype=float)
@@ -185,16 +195,30 @@ def breed(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) -> C
         child, changed, refit = TOPOLOGY_OPERATORS[op](rng, parent.ev.net)
     else:
         child, changed, refit = operators.flip_table_bits(rng, parent.ev.net)
-    if changed is None:
-        ev = problem.train.full(child)
-    elif changed.any():
-        ev = problem.train.delta(parent.ev, child, changed)
+    return Job(parent, child, changed, refit)
+
+
+def evaluate_job(evaluator: Evaluator, job: Job, refit_mode: str) -> Evaluated:
+    """Evaluate a child by delta from its parent's cached signals, refit the tables asked for, drop dead LUTs."""
+    if job.changed is None or job.parent.ev.sig is None:
+        ev = evaluator.full(job.child)
+    elif job.changed.any():
+        ev = evaluator.delta(job.parent.ev, job.child, job.changed)
     else:
-        ev = Evaluated(child, parent.ev.sig, parent.ev.correct, parent.ev.scores)
-    for lut in refit:
-        ev = problem.train.refit(ev, lut, problem.config.refit)
-    cand = _candidate(problem, prune(ev))
-    return cand if _within_limits(problem.config, cand) else None
+        ev = Evaluated(job.child, job.parent.ev.sig, job.parent.ev.correct, job.parent.ev.scores)
+    for lut in job.refit:
+        ev = evaluator.refit(ev, lut, refit_mode)
+    return prune(ev)
+
+
+class LocalExecutor:
+    """Evaluates children in this process, each by delta evaluation from its parent."""
+
+    def evaluate(self, problem: Problem, jobs: list[Job]) -> list[Evaluated]:
+        return [evaluate_job(problem.train, job, problem.config.refit) for job in jobs]
+
+    def close(self) -> None:
+        pass
 
 
 def generation_row(problem: Problem, state: SearchState, start_evals: int, t0: float) -> dict:
@@ -215,9 +239,14 @@ def generation_row(problem: Problem, state: SearchState, start_evals: int, t0: f
 
 def run_search(problem: Problem, state: SearchState | None = None,
                on_generation: Callable[[SearchState, dict], None] | None = None,
-               should_stop: Callable[[SearchState], str | None] | None = None) -> tuple[SearchState, str]:
-    """Run generations until `config.generations` are done or `should_stop` says why to stop."""
+               should_stop: Callable[[SearchState], str | None] | None = None,
+               executor=None) -> tuple[SearchState, str]:
+    """Run generations until `config.generations` are done or `should_stop` says why to stop.
+
+    The executor evaluates each batch of proposed children (`evaluate(problem, jobs) -> [Evaluated]`); proposals
+    are made here, from the one RNG, so the result does not depend on which executor evaluated them."""
     config = problem.config
+    executor = executor or LocalExecutor()
     if state is None:
         rng = np.random.default_rng(config.seed)
         pop = initial_population(problem, rng)
@@ -234,9 +263,11 @@ def run_search(problem: Problem, state: SearchState | None = None,
             break
         children = []
         while len(children) < n_children:
-            child = breed(problem, state.rng, state.population)
-            if child is not None:
-                children.append(child)
+            jobs = [propose(problem, state.rng, state.population) for _ in range(n_children - len(children))]
+            for ev in executor.evaluate(problem, jobs):
+                cand = _candidate(problem, ev)
+                if _within_limits(config, cand):
+                    children.append(cand)
         state.population = tools.selNSGA2(state.population + children, config.population)
         state.generation += 1
         state.evaluations = problem.train.evaluations
