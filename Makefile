@@ -31,6 +31,18 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# Simulate an emitted design with cocotb + GHDL (sim/Makefile): `make sim DESIGN=dir`. Without DESIGN, emit
+# examples/sipm_k6.json to runs/sim/sipm_k6 first. JUnit XML: <design>/sim_build/results.xml.
+DESIGN ?=
+sim: install
+	@design="$(DESIGN)"; \
+	if [ -z "$$design" ]; then \
+	    design=runs/sim/sipm_k6; \
+	    $(BIN)/hcl emit-vhdl examples/sipm_k6.json --out $$design || exit 1; \
+	fi; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(MAKE) --no-print-directory -f sim/Makefile DESIGN="$$design" \
+	    PYTHON="$(CURDIR)/$(BIN)/python"
+
 bench: install
 	$(BIN)/python benchmarks/bench_eval.py
 

@@ -119,5 +119,61 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
         sys.exit(130)
 
 
+@main.command("emit-vhdl")
+@click.argument("network", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Design directory: <entity>.vhd, vectors.txt, manifest.json (written last).")
+@click.option("--entity", default=None, help="VHDL entity name. Default hcl_<task>_k<K>.")
+@click.option("--registers", default="none", show_default=True,
+              help="none (combinational), layer (after the encoder, each LUT layer and the output) or every=N "
+                   "(after every N LUT layers and the output).")
+@click.option("--family", type=click.Choice(["ultrascale", "7series"]), default="ultrascale", show_default=True,
+              help="Default delays of the simulation delay model (generics G_LUT_PS, G_NET_PS).")
+@click.option("--task", default=None, help="Task for the test vectors. Default: the network's own.")
+@click.option("--data", type=click.Path(path_type=Path), default=None, help="Data file or folder for the task.")
+@click.option("--seed", type=int, default=None, help="Task seed. Default: the one saved in the network.")
+@click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
+@click.option("--max-vectors", type=int, default=None, help="Keep only the first N vectors (quick simulations).")
+@click.option("--no-vectors", is_flag=True, help="Write no test vectors (for synthesis only; hcl sim refuses it).")
+def emit_vhdl(network, out, entity, registers, family, task, data, seed, split, max_vectors, no_vectors):
+    """Write a network as VHDL-2008 with its manifest and golden test vectors."""
+    from hcl.emit import emit
+    m = emit(network, out, entity=entity, registers=registers, family=family, task=task, data=data, seed=seed,
+             split=split, max_vectors=max_vectors, vectors=not no_vectors)
+    latency = "combinational" if m["latency_cycles"] == 0 else f"latency {m['latency_cycles']} cycles"
+    click.echo(f"{out}/{m['files'][0]}: entity {m['top']}, registers {m['registers']} ({latency}), "
+               f"{m['luts']} LUTs estimated ({m['luts_encoder']} encoder + {m['luts_network']} network + "
+               f"{m['luts_output']} output), depth {m['depth']}")
+    if m["vectors"]:
+        src = m["vector_source"]
+        click.echo(f"{out}/{m['vectors']}: {m['n_vectors']} vectors ({src['task']} {src['split']}, seed {src['seed']}, "
+                   f"golden outputs from hcl.reference)")
+
+
+@main.command()
+@click.argument("design", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--budget-ns", type=float, default=15.0, show_default=True,
+              help="Settle-time budget of a combinational design under the delay model.")
+@click.option("--clock-ns", type=float, default=None, help="Clock period of a registered design. Default: manifest.")
+@click.option("--generic", "-g", "generics", multiple=True, metavar="NAME=VALUE",
+              help="Override an integer generic, e.g. -g G_NET_PS=400.")
+def sim(design, budget_ns, clock_ns, generics):
+    """Simulate an emitted design with cocotb + GHDL: every vector bit-exact, latency / settle time checked."""
+    from hcl.errors import ConfigError
+    from hcl.simulate import simulate
+    values = {}
+    for item in generics:
+        name, _, value = item.partition("=")
+        if not name or not value.strip().lstrip("-").isdigit():
+            raise ConfigError(f"--generic {item!r}: expected NAME=INTEGER")
+        values[name.strip()] = int(value)
+    result = simulate(design, budget_ns=budget_ns, clock_ns=clock_ns, generics=values)
+    for line in result.lines():
+        click.echo(line)
+    if not result.passed:
+        click.echo(f"simulation log: {result.log}", err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

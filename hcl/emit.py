@@ -1,0 +1,486 @@
+"""Emit a LUT network as VHDL-2008, with its manifest and golden test vectors.
+
+Python prepares plain data (lists of dicts of ints and strings); the Jinja2 template ``templates/network.vhd.j2``
+turns it into VHDL. Nothing here assembles VHDL text.
+
+The emitted entity computes exactly what ``hcl.reference`` computes (the semantics of ``hcl.network``):
+
+* ``x``: the raw integer features as one flat vector, feature ``f`` in ``x((f+1)*W-1 downto f*W)`` (W =
+  ``input_width``, unsigned or two's complement as the encoder says). One port keeps the interface the same for 8
+  and for 784 features and lets a testbench drive a whole sample with one write.
+* the encoder: one comparator per input bit, ``x[f] >= T`` or ``x[f] = V``, on the raw word;
+* one constant truth table ``std_logic_vector(2**K-1 downto 0)`` per LUT, indexed by its K input bits (input 0 is
+  the least significant address bit), so synthesis maps each onto one physical LUT;
+* a popcount per class group, then an argmax tree in which a node takes its right (higher-index) operand only when
+  it is strictly greater: ties go to the lowest class index at every level, hence overall;
+* ``class_idx`` and ``scores`` (class ``c`` in ``scores((c+1)*S-1 downto c*S)``, S = ``score_width``).
+
+Registers (``--registers``): ``none`` is combinational (``out_valid = in_valid``, latency 0); ``layer`` registers
+the encoder output, every LUT layer and the output logic (latency = LUT layers + 2); ``every=N`` registers after
+LUT layers N, 2N, ... and after the output logic (latency = floor(layers / N) + 1). Only the valid pipeline is
+reset: data registers need no reset, which keeps the reset net off thousands of flip-flops.
+
+Delay model (simulation only; synthesis tools ignore ``after``): every comparator, LUT and output-logic node
+drives its output ``after levels * (G_LUT_PS + G_NET_PS) ps``, ``levels`` being the LUT levels the cost model
+(``hcl.cost``) gives that node. The generics are integers because GHDL 2.0 cannot override ``time`` generics.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.resources
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hcl import __version__, cost, reference
+from hcl.errors import ConfigError, DataError
+from hcl.network import Network, atomic_write_text
+
+TEMPLATE = "network.vhd.j2"
+VECTORS_FILE = "vectors.txt"
+MANIFEST_FILE = "manifest.json"
+MANIFEST_FORMAT = "hcl-rtl-design"
+MANIFEST_VERSION = 1
+
+# Per-level delay = one LUT plus the net to the next LUT. These are planning figures for a simulation model, not a
+# timing analysis (run vendor STA on the placed design for real numbers):
+# * LUT: the datasheets' LUT propagation delay (T_ILO) is ~0.1 ns on 7-series -1 (DS181/DS182) and below that on
+#   UltraScale+ -2 (DS923/DS925; Vivado reports 0.04-0.12 ns per LUT6 cell).
+# * net: a LUT-to-LUT net between nearby slices is typically 0.1-0.3 ns on UltraScale+ and 0.3-0.5 ns on
+#   7-series in post-route timing reports.
+# The sums (~0.3 and ~0.5 ns per level) agree with the published LUT-network latencies on UltraScale+ (e.g. 1.5 ns
+# for a ~5-level JSC network) and with UG949's guidance on logic levels per clock period for each family.
+FAMILIES: dict[str, dict[str, Any]] = {
+    "ultrascale": {"G_LUT_PS": 100, "G_NET_PS": 200,
+                   "about": "AMD UltraScale+ (-2): LUT6 ~0.1 ns + nearby net ~0.2 ns per level"},
+    "7series": {"G_LUT_PS": 125, "G_NET_PS": 375,
+                "about": "AMD 7-series (-1): LUT6 ~0.125 ns + nearby net ~0.375 ns per level"},
+}
+
+# VHDL-2008 reserved words (IEEE 1076-2008, 15.10), PSL's included: none may name an entity.
+RESERVED = frozenset("""
+abs access after alias all and architecture array assert assume assume_guarantee attribute begin block body buffer
+bus case component configuration constant context cover default disconnect downto else elsif end entity exit
+fairness file for force function generate generic group guarded if impure in inertial inout is label library linkage
+literal loop map mod nand new next nor not null of on open or others out package parameter port postponed procedure
+process property protected pure range record register reject release rem report restrict restrict_guarantee return
+rol ror select sequence severity shared signal sla sll sra srl strong subtype then to transport type unaffected units
+until use variable vmode vprop vunit wait when while with xnor xor
+""".split())
+
+# Names the generated file declares or uses: an entity with one of these names would hide it or be hidden.
+INTERNAL = frozenset("""
+ieee std work std_logic std_ulogic std_logic_vector std_ulogic_vector std_logic_1164 numeric_std unsigned signed
+natural integer positive boolean time to_integer to_unsigned to_signed rising_edge resize rtl
+clk rst in_valid x out_valid class_idx scores g_lut_ps g_net_ps t_level word_t word_array_t score_t index_t
+score_array_t index_array_t to_sl popcount xw enc enc_q am_val am_idx scores_w scores_out cls_q scores_q valid_sr
+""".split())
+
+_BASIC_ID = re.compile(r"[A-Za-z](?:_?[A-Za-z0-9])*\Z")
+_LAYER_NAME = re.compile(r"(l\d+(_q)?|tt_l\d+_\d+|grp\d+|words|regs)\Z", re.IGNORECASE)
+_MAX_ID = 96
+
+
+# ---- identifiers -------------------------------------------------------------------------------------------------
+def is_reserved(name: str) -> bool:
+    low = name.lower()
+    return low in RESERVED or low in INTERNAL or bool(_LAYER_NAME.match(low))
+
+
+def vhdl_identifier(name: str, fallback: str = "hcl_net") -> str:
+    """Turn any text into a legal, unreserved VHDL basic identifier (lower case; VHDL ignores case anyway)."""
+    text = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+    text = re.sub(r"_+", "_", text)[:_MAX_ID].strip("_")
+    if not text:
+        text = fallback
+    if not text[0].isalpha():
+        text = "n_" + text
+    if is_reserved(text):
+        text += "_e"
+    return text
+
+
+def check_entity(name: str) -> str:
+    """Validate a user-given entity name; return it in lower case (GHDL, VPI and file names all use that)."""
+    if not _BASIC_ID.match(name or ""):
+        raise ConfigError(f"--entity {name!r}: not a VHDL basic identifier (a letter, then letters, digits and "
+                          "single underscores, not ending in an underscore)")
+    if len(name) > _MAX_ID:
+        raise ConfigError(f"--entity {name!r}: longer than {_MAX_ID} characters")
+    if name.lower() in RESERVED:
+        raise ConfigError(f"--entity {name!r}: a VHDL-2008 reserved word")
+    if is_reserved(name):
+        raise ConfigError(f"--entity {name!r}: clashes with a name the generated VHDL uses; pick another")
+    return name.lower()
+
+
+def default_entity(net: Network) -> str:
+    return vhdl_identifier(f"hcl_{net.task or 'net'}_k{net.k}")
+
+
+def comment_text(text: Any) -> str:
+    """Text safe inside a one-line VHDL comment: printable ASCII only (a newline would end the comment)."""
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in str(text))
+
+
+# ---- register placement --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterPlan:
+    """Where the pipeline registers go. ``after_layers`` holds LUT layer numbers (1-based)."""
+
+    option: str
+    after_encoder: bool
+    after_layers: tuple[int, ...]
+    after_output: bool
+
+    @property
+    def latency(self) -> int:
+        return int(self.after_encoder) + len(self.after_layers) + int(self.after_output)
+
+
+def register_plan(option: str, n_layers: int) -> RegisterPlan:
+    text = str(option).strip().lower()
+    if text == "none":
+        return RegisterPlan("none", False, (), False)
+    if text == "layer":
+        return RegisterPlan("layer", True, tuple(range(1, n_layers + 1)), True)
+    m = re.fullmatch(r"every=(\d+)", text)
+    if m and int(m.group(1)) >= 1:
+        n = int(m.group(1))
+        return RegisterPlan(f"every={n}", False, tuple(range(n, n_layers + 1, n)), True)
+    raise ConfigError(f"--registers {option!r}: use none, layer or every=N (N >= 1)")
+
+
+# ---- template ----------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def environment():
+    """The one Jinja2 environment; templates come from the package data ``hcl.templates``."""
+    import jinja2
+
+    root = importlib.resources.files("hcl.templates")
+
+    def load(name: str):
+        try:
+            return root.joinpath(name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+    return jinja2.Environment(loader=jinja2.FunctionLoader(load), undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                              autoescape=False)
+
+
+# ---- design data -------------------------------------------------------------------------------------------------
+def _encoder(net: Network):
+    from hcl.encode import Encoder
+    if net.encoder is None:
+        raise ConfigError("network has no encoder section: the RTL needs its comparator thresholds")
+    enc = Encoder.from_dict(net.encoder, expect_bits=net.n_inputs)
+    if not enc.integer:
+        raise ConfigError("encoder has float thresholds (input_width null): the RTL compares integer input words; "
+                          "evolve on a task with integer features")
+    return enc
+
+
+def _bits(value: int, width: int) -> str:
+    return format(value & ((1 << width) - 1), f"0{width}b")
+
+
+def _comparators(enc) -> list[dict[str, Any]]:
+    width, signed = enc.input_width, enc.signed
+    lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
+    rows = []
+    for bit, (f, op, t) in enumerate(zip(enc.features.tolist(), enc.ops, enc.thresholds.tolist())):
+        t = int(t)
+        # A threshold outside the word's range makes the comparison constant; emitting it as a constant also
+        # keeps an out-of-range literal out of the VHDL.
+        const = None
+        if op == ">=" and t <= lo:
+            const = "1"
+        elif (op == ">=" and t > hi) or (op == "==" and not lo <= t <= hi):
+            const = "0"
+        levels = 0 if const else max(1, cost.comparator_cost(cost.comparator_bits(t, width, op))[1])
+        rows.append({"bit": bit, "feature": int(f), "op": ">=" if op == ">=" else "=", "src_op": op, "value": t,
+                     "literal": _bits(t, width) if const is None else "", "const": const or "", "levels": levels})
+    return rows
+
+
+def _argmax_tree(n_classes: int) -> list[dict[str, int]]:
+    """Nodes of a balanced comparison tree over leaves 0..C-1; every node's left operand covers lower classes."""
+    level, nodes, next_id = list(range(n_classes)), [], n_classes
+    while len(level) > 1:
+        merged = []
+        for i in range(0, len(level) - 1, 2):
+            nodes.append({"node": next_id, "left": level[i], "right": level[i + 1]})
+            merged.append(next_id)
+            next_id += 1
+        if len(level) % 2:
+            merged.append(level[-1])
+        level = merged
+    return nodes
+
+
+def network_sha256(net: Network) -> str:
+    """sha256 of the network's canonical JSON (sorted keys, no whitespace): the same for a file and its copy."""
+    text = json.dumps(net.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def design_data(net: Network, entity: str | None = None, registers: str = "none",
+                family: str = "ultrascale") -> dict[str, Any]:
+    """Everything the template and the manifest need, as plain data."""
+    net.validate()
+    enc = _encoder(net)
+    if family not in FAMILIES:
+        raise ConfigError(f"--family {family!r}: use one of {', '.join(FAMILIES)}")
+    top = check_entity(entity) if entity is not None else default_entity(net)
+    plan = register_plan(registers, net.depth)
+    est = cost.estimate(net)
+    n_layers = net.depth
+    group_sizes = [len(g) for g in net.groups]
+    score_width = max(1, max(group_sizes).bit_length())   # the same width hcl.cost prices
+    index_width = max(1, math.ceil(math.log2(net.n_classes)))
+    node_levels = cost.comparator_cost(2 * score_width)[1] + 1
+    tree = _argmax_tree(net.n_classes)
+    comparators = _comparators(enc)
+    digits = max(1, (1 << net.k) // 4)
+
+    layers, prev = [], ("enc_q" if plan.after_encoder else "enc")
+    for l, (wiring, tables) in enumerate(zip(net.wiring, net.tables), start=1):
+        registered = l in plan.after_layers
+        luts = [{"j": j, "table": format(int(t), f"0{digits}x"),
+                 "inputs": [int(i) for i in reversed(w.tolist())]}   # MSB first: input K-1 .. input 0
+                for j, (w, t) in enumerate(zip(wiring, tables))]
+        layers.append({"index": l, "name": f"l{l}", "size": int(wiring.shape[0]), "src": prev,
+                       "registered": registered, "luts": luts})
+        prev = f"l{l}_q" if registered else f"l{l}"
+
+    groups = [{"c": c, "name": comment_text(name), "members": [int(i) for i in members],
+               "levels": cost.popcount_cost(len(members))[1]}
+              for c, (name, members) in enumerate(zip(net.classes, net.groups))]
+    root = tree[-1]["node"]
+    depth = _tree_depth(tree, net.n_classes)
+
+    # LUT levels between registers, for the clock a registered simulation can use and for the settle budget.
+    enc_levels = max([c["levels"] for c in comparators] + [0])
+    out_levels = max(g["levels"] for g in groups) + depth * node_levels
+    segments, current = [], enc_levels
+    if plan.after_encoder:
+        segments.append(current)
+        current = 0
+    for l in range(1, n_layers + 1):
+        current += 1
+        if l in plan.after_layers:
+            segments.append(current)
+            current = 0
+    segments.append(current + out_levels)
+    level_ps = FAMILIES[family]["G_LUT_PS"] + FAMILIES[family]["G_NET_PS"]
+    critical_ps = max(segments) * level_ps
+    # Registered simulation clock: the slowest register-to-register path plus a quarter, in whole nanoseconds.
+    clock_ps = max(2000, math.ceil(critical_ps * 1.25 / 1000) * 1000) if plan.latency else 0
+
+    generics = [{"name": name, "value": FAMILIES[family][name],
+                 "comment": "ps per LUT level: LUT delay" if name == "G_LUT_PS" else "ps per LUT level: net delay"}
+                for name in ("G_LUT_PS", "G_NET_PS")]
+    return {
+        "top": top,
+        "hcl_version": __version__,
+        "network_sha256": network_sha256(net),
+        "task": comment_text(net.task or "(none)"),
+        "k": net.k,
+        "n_inputs": net.n_inputs,
+        "n_features": enc.n_features,
+        "input_width": enc.input_width,
+        "signed": bool(enc.signed),
+        "word_type": "signed" if enc.signed else "unsigned",
+        "layer_sizes": net.layer_sizes,
+        "n_classes": net.n_classes,
+        "score_width": score_width,
+        "index_width": index_width,
+        "classes": groups,
+        "comparators": comparators,
+        "uses_to_sl": any(not c["const"] for c in comparators),
+        "layers": layers,
+        "last_src": prev,
+        "tree": tree,
+        "tree_root": root,
+        "node_levels": node_levels,
+        "registers": plan.option,
+        "after_encoder": plan.after_encoder,
+        "after_output": plan.after_output,
+        "latency": plan.latency,
+        "family": family,
+        "family_about": FAMILIES[family]["about"],
+        "generics": generics,
+        "level_ps": level_ps,
+        "segment_levels": segments,
+        "critical_path_ps": critical_ps,
+        "clock_period_ps": clock_ps,
+        "estimate": est,
+    }
+
+
+def _tree_depth(tree: list[dict[str, int]], n_classes: int) -> int:
+    depth = {c: 0 for c in range(n_classes)}
+    for node in tree:
+        depth[node["node"]] = 1 + max(depth[node["left"]], depth[node["right"]])
+    return depth[tree[-1]["node"]] if tree else 0
+
+
+def render_vhdl(data: dict[str, Any]) -> str:
+    return environment().get_template(TEMPLATE).render(**data)
+
+
+# ---- test vectors ------------------------------------------------------------------------------------------------
+def golden(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Class index [n] and scores [n, C] of the golden model (hcl.reference) on raw inputs X."""
+    bits = _encoder(net).transform(X)
+    scores = reference.class_scores(net, bits)
+    return np.argmax(scores, axis=1), scores
+
+
+def check_inputs(X: np.ndarray, width: int, signed: bool, where: str) -> np.ndarray:
+    """Raw inputs as int64, each within the port's word, or DataError naming the first that is not."""
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise DataError(f"{where}: expected a non-empty 2-D array [samples, features], got shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.integer):
+        if not (np.issubdtype(X.dtype, np.floating) and np.isfinite(X).all() and (X == np.round(X)).all()):
+            raise DataError(f"{where}: features must be integers for the RTL's integer input words")
+    Xi = X.astype(np.int64)
+    lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
+    bad = np.argwhere((Xi < lo) | (Xi > hi))
+    if len(bad):
+        r, c = bad[0]
+        raise DataError(f"{where}: sample {r}, feature {c} = {Xi[r, c]} does not fit a {width}-bit "
+                        f"{'signed' if signed else 'unsigned'} input word ({lo}..{hi})")
+    return Xi
+
+
+def vectors_text(X: np.ndarray, classes: np.ndarray, scores: np.ndarray) -> str:
+    """One vector per line, ``x0 .. xF-1 | class | s0 .. sC-1``, decimal; ``#`` lines are comments."""
+    n, f = X.shape
+    c = scores.shape[1]
+    lines = [f"# hcl test vectors: {n} samples, {f} features, {c} classes",
+             f"# columns: x[0..{f - 1}] (raw integers) | class index | score[0..{c - 1}]  (golden: hcl.reference)"]
+    for x, k, s in zip(X.tolist(), classes.tolist(), scores.tolist()):
+        lines.append(f"{' '.join(map(str, x))} | {k} | {' '.join(map(str, s))}")
+    return "\n".join(lines) + "\n"
+
+
+def task_vectors(net: Network, task: str | None = None, data: str | os.PathLike | None = None,
+                 seed: int | None = None, split: str = "test", max_vectors: int | None = None
+                 ) -> tuple[np.ndarray, dict[str, Any]]:
+    """Raw inputs of a task split (default: the network's own task, seed and options)."""
+    from hcl.tasks import load_task
+    task = task or net.task
+    if not task:
+        raise ConfigError("network names no task: pass --task NAME to make test vectors")
+    own = task == net.task
+    seed = int(net.meta.get("seed", 0)) if seed is None else int(seed)
+    options = dict(net.meta.get("task_options") or {}) if own else {}
+    if data is None and own:
+        data = net.meta.get("data")
+    ds = load_task(task, seed=seed, data=data, **options)
+    X, _ = ds.split(split)
+    if max_vectors is not None:
+        if max_vectors < 1:
+            raise ConfigError(f"--max-vectors {max_vectors}: must be at least 1")
+        X = X[:max_vectors]
+    source = {"task": task, "split": split, "seed": seed, "options": options,
+              "data": str(data) if data is not None else None}
+    return X, source
+
+
+# ---- the whole design ----------------------------------------------------------------------------------------------
+def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: str | None = None,
+         registers: str = "none", family: str = "ultrascale", task: str | None = None,
+         data: str | os.PathLike | None = None, seed: int | None = None, split: str = "test",
+         max_vectors: int | None = None, X: np.ndarray | None = None, vectors: bool = True) -> dict[str, Any]:
+    """Write ``<top>.vhd``, ``vectors.txt`` and ``manifest.json`` (last) into `out`; return the manifest.
+
+    `X` gives raw input vectors directly instead of loading a task; ``vectors=False`` writes none (the design is
+    then for synthesis only and ``hcl sim`` refuses it).
+    """
+    net = network if isinstance(network, Network) else Network.load(network)
+    d = design_data(net, entity, registers, family)
+    vhdl = render_vhdl(d)
+    enc = _encoder(net)
+
+    source: dict[str, Any] | None = None
+    text, n_vectors = None, 0
+    if vectors:
+        if X is None:
+            X, source = task_vectors(net, task, data, seed, split, max_vectors)
+        else:
+            source = {"task": None, "split": None, "seed": None, "options": {}, "data": "array"}
+            X = X[:max_vectors] if max_vectors is not None else X
+        if X.shape[1] != enc.n_features:
+            raise DataError(f"test vectors have {X.shape[1]} features but the network's encoder expects "
+                            f"{enc.n_features}")
+        Xi = check_inputs(X, enc.input_width, enc.signed, f"{source['task'] or 'input'} {source['split'] or ''}"
+                          .strip())
+        classes, scores = golden(net, Xi)
+        text, n_vectors = vectors_text(Xi, classes, scores), int(len(Xi))
+
+    est = d["estimate"]
+    vhd_name = f"{d['top']}.vhd"
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "version": MANIFEST_VERSION,
+        "top": d["top"],
+        "files": [vhd_name],
+        "language": "VHDL-2008",
+        "generics": {g["name"]: g["value"] for g in d["generics"]},
+        "family": family,
+        "delay_model": {"level_ps": d["level_ps"], "segment_levels": d["segment_levels"],
+                        "critical_path_ps": d["critical_path_ps"], "clock_period_ps": d["clock_period_ps"],
+                        "about": d["family_about"] + "; simulation only (synthesis ignores `after`)"},
+        "registers": d["registers"],
+        "latency_cycles": d["latency"],
+        "ports": {"clk": "clk", "rst": "rst", "in_valid": "in_valid", "x": "x", "out_valid": "out_valid",
+                  "class_idx": "class_idx", "scores": "scores"},
+        "x_layout": "feature f is x((f+1)*input_width-1 downto f*input_width)",
+        "scores_layout": "class c is scores((c+1)*score_width-1 downto c*score_width)",
+        "task": net.task,
+        "k": net.k,
+        "n_inputs": net.n_inputs,
+        "n_features": d["n_features"],
+        "input_width": d["input_width"],
+        "signed": d["signed"],
+        "layer_sizes": d["layer_sizes"],
+        "n_classes": d["n_classes"],
+        "score_width": d["score_width"],
+        "index_width": d["index_width"],
+        "classes": list(net.classes),
+        "luts": est["luts"],
+        "luts_encoder": est["luts_encoder"],
+        "luts_network": est["luts_network"],
+        "luts_output": est["luts_output"],
+        "depth": est["depth"],
+        "cost_source": est["estimate"],
+        "vectors": VECTORS_FILE if vectors else None,
+        "n_vectors": n_vectors,
+        "vector_source": source,
+        "network_sha256": d["network_sha256"],
+        "hcl_version": __version__,
+    }
+    out = Path(out)
+    # A design directory is complete only once manifest.json exists: drop the old one first, so an emit that fails
+    # half way leaves no manifest that describes files it did not write.
+    (out / MANIFEST_FILE).unlink(missing_ok=True)
+    atomic_write_text(out / vhd_name, vhdl)
+    if text is not None:
+        atomic_write_text(out / VECTORS_FILE, text)
+    else:
+        (out / VECTORS_FILE).unlink(missing_ok=True)
+    atomic_write_text(out / MANIFEST_FILE, json.dumps(manifest, indent=1) + "\n")
+    return manifest

@@ -1,0 +1,208 @@
+"""Run the cocotb testbench (``hcl.sim.tb_network``) on an emitted design with GHDL, through cocotb's Python runner.
+
+``make sim`` runs the same testbench through cocotb's Makefile flow; both write JUnit XML. The testbench reports
+its figures (vectors checked, mismatches, latency or settle time) in a JSON summary, which is what this module
+returns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hcl.errors import ConfigError, ToolError
+from hcl.tools import find_tool
+
+TEST_MODULE = "hcl.sim.tb_network"
+GHDL_STD = "--std=08"
+# numeric_std warns about the 'U' every signal holds until the first inputs have propagated through the delay
+# model; the testbench drives only 0/1 inputs after that and checks every output bit, so the warnings say nothing.
+GHDL_RUN = ["--ieee-asserts=disable"]
+
+
+@dataclass
+class SimResult:
+    design: Path
+    top: str
+    registers: str
+    latency_cycles: int
+    tests: int
+    failures: int
+    summary: dict[str, Any]
+    results_xml: Path
+    log: Path
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.tests > 0 and self.failures == 0
+
+    @property
+    def vectors(self) -> int:
+        return int(self.summary.get("vectors", 0))
+
+    @property
+    def mismatches(self) -> int | None:
+        return self.summary.get("mismatches")
+
+    def lines(self) -> list[str]:
+        """The verdict, for people."""
+        s = self.summary
+        out = [f"{self.top}: {'PASS' if self.passed else 'FAIL'} ({self.tests - self.failures}/{self.tests} "
+               f"cocotb tests passed; JUnit XML {self.results_xml})"]
+        if "checked" in s:
+            first = f" (first at vector {s['mismatch_indices'][0]})" if s.get("mismatch_indices") else ""
+            out.append(f"vectors: {s['checked']} of {s['vectors']} checked bit-exact, {s['mismatches']} "
+                       f"mismatches{first}")
+        if self.latency_cycles == 0 and "settle_ns_max" in s:
+            out.append(f"latency: combinational, settle max {s['settle_ns_max']:.3f} ns (vector {s['settle_vector']}), "
+                       f"mean {s['settle_ns_mean']:.3f} ns, budget {s['budget_ns']:g} ns (delay model)")
+        elif "latency_measured" in s:
+            out.append(f"latency: {self.latency_cycles} cycles ({self.registers}), measured {s['latency_measured']}, "
+                       f"clock {s['clock_ns']:g} ns")
+        out.extend(self.messages)
+        return out
+
+
+def read_manifest(design: str | os.PathLike) -> dict[str, Any]:
+    path = Path(design) / "manifest.json"
+    if not path.is_file():
+        raise ConfigError(f"{design}: no manifest.json; not a design written by hcl emit-vhdl (or the emit failed)")
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    for key in ("top", "files", "latency_cycles", "vectors"):
+        if key not in manifest:
+            raise ConfigError(f"{path}: {key}: missing")
+    if not manifest["vectors"]:
+        raise ConfigError(f"{design}: emitted without test vectors (--no-vectors); re-emit with a task to simulate")
+    for name in [*manifest["files"], manifest["vectors"]]:
+        if not (Path(design) / name).is_file():
+            raise ConfigError(f"{design}: {name} listed in manifest.json is missing")
+    return manifest
+
+
+@contextmanager
+def _ghdl_on_path():
+    """cocotb's runner calls plain `ghdl`: put the one hcl.tools finds ($HCL_GHDL or PATH) first on PATH."""
+    ghdl = Path(find_tool("ghdl"))
+    old = os.environ.get("PATH", "")
+    os.environ["PATH"] = str(ghdl.parent) + os.pathsep + old
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = old
+
+
+def _results(xml: Path) -> tuple[int, int, list[str]]:
+    """(tests, failures, failure messages) from cocotb's JUnit XML."""
+    root = ET.parse(xml).getroot()
+    tests, failures, messages = 0, 0, []
+    for case in root.iter("testcase"):
+        tests += 1
+        for bad in [*case.iter("failure"), *case.iter("error")]:
+            failures += 1
+            text = (bad.get("message") or bad.text or "").strip().splitlines()
+            # The first line is the assertion's own message; pytest-style introspection follows it.
+            messages.append(f"{case.get('name')}: {text[0] if text else 'failed'}")
+    return tests, failures, messages
+
+
+def simulate(design: str | os.PathLike, budget_ns: float = 15.0, clock_ns: float | None = None,
+             build_dir: str | os.PathLike | None = None, generics: dict[str, int] | None = None,
+             testcase: str | None = None) -> SimResult:
+    """Build `design` with GHDL (VHDL-2008) and run the testbench; the result holds the testbench's figures.
+
+    A failing design is a result (``passed`` False), not an exception; ToolError means the simulation itself could
+    not run (GHDL missing, the VHDL does not analyze, the simulator crashed).
+    """
+    from cocotb_tools.runner import get_runner
+
+    design = Path(design).resolve()
+    manifest = read_manifest(design)
+    known = manifest.get("generics", {})
+    for name in generics or {}:
+        if name not in known:
+            raise ConfigError(f"generic {name!r}: {manifest['top']} has only {', '.join(known) or 'none'}")
+    if budget_ns <= 0:
+        raise ConfigError(f"--budget-ns {budget_ns}: must be positive")
+    build = Path(build_dir).resolve() if build_dir else design / "sim_build"
+    build.mkdir(parents=True, exist_ok=True)
+    xml, report, log = build / "results.xml", build / "summary.json", build / "sim.log"
+    for stale in (xml, report):
+        stale.unlink(missing_ok=True)
+    env = {"HCL_SIM_DESIGN": str(design), "HCL_SIM_BUDGET_NS": repr(float(budget_ns)),
+           "HCL_SIM_REPORT": str(report)}
+    if generics:
+        env["HCL_SIM_GENERICS"] = json.dumps(generics)
+    if clock_ns is not None:
+        env["HCL_SIM_CLOCK_NS"] = repr(float(clock_ns))
+
+    with _ghdl_on_path():
+        runner = get_runner("ghdl")
+        try:
+            runner.build(sources=[design / f for f in manifest["files"]], hdl_toplevel=manifest["top"],
+                         build_args=[GHDL_STD], build_dir=build, always=True, log_file=build / "build.log")
+        except (RuntimeError, SystemExit):
+            raise ToolError(f"ghdl could not build {manifest['top']}: {_tail(build / 'build.log')}") from None
+        try:
+            runner.test(test_module=TEST_MODULE, hdl_toplevel=manifest["top"], hdl_toplevel_lang="vhdl",
+                        test_args=[GHDL_STD], build_dir=build, test_dir=build, results_xml=str(xml),
+                        plusargs=GHDL_RUN, extra_env=env, parameters=dict(generics or {}), log_file=log,
+                        testcase=testcase)
+        except (RuntimeError, SystemExit):
+            # The runner exits when a test fails under pytest, or when the simulator does: the XML decides which.
+            pass
+    if not xml.is_file():
+        raise ToolError(f"the simulation of {manifest['top']} wrote no results: {_tail(log)}")
+    tests, failures, messages = _results(xml)
+    summary = json.loads(report.read_text()) if report.is_file() else {}
+    return SimResult(design, manifest["top"], str(manifest.get("registers")), int(manifest["latency_cycles"]),
+                     tests, failures, summary, xml, log, messages)
+
+
+# Every warning GHDL 2.0 knows, by name (it has no -Wall): binding, hiding, unused subprograms, static checks...
+GHDL_WARNINGS = ["-W" + name for name in (
+    "binding", "default-binding", "reserved", "nested-comment", "directive", "parenthesis", "vital-generic",
+    "delayed-checks", "body", "specs", "universal", "port-bounds", "runtime-error", "delta-cycle", "shared", "hide",
+    "unused", "others", "pure", "analyze-assert", "attribute", "useless", "missing-xref", "static", "library",
+    "port", "pragma")]
+
+
+def lint(design: str | os.PathLike, synth: bool = True) -> list[str]:
+    """Analyze and elaborate a design with every GHDL warning enabled, and (`synth`) run ``ghdl --synth`` on it;
+    return the warning lines (none expected). A tool failure raises ToolError."""
+    import tempfile
+
+    from hcl.tools import run_tool
+    design = Path(design).resolve()
+    manifest = read_manifest(design) if (design / "manifest.json").is_file() else None
+    if manifest is None:
+        raise ConfigError(f"{design}: no manifest.json; not a design written by hcl emit-vhdl")
+    sources = [design / f for f in manifest["files"]]
+    with tempfile.TemporaryDirectory(prefix="hcl-lint-") as work:
+        common = [GHDL_STD, f"--workdir={work}", *GHDL_WARNINGS]
+        runs = [run_tool("ghdl", ["-a", *common, *sources], cwd=work),
+                run_tool("ghdl", ["-e", *common, manifest["top"]], cwd=work)]
+        if synth:
+            # The netlist goes to stdout and is not needed; only the diagnostics on stderr are.
+            runs.append(run_tool("ghdl", ["--synth", *common, *sources, "-e", manifest["top"]], cwd=work))
+    lines = []
+    for r in runs:
+        text = r.stderr if "--synth" in r.args else r.stderr + r.stdout
+        lines += [line for line in text.splitlines() if ":warning:" in line or line.startswith("warning:")]
+    return lines
+
+
+def _tail(path: Path, lines: int = 6) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return " | ".join(text[-lines:]) or "(empty log)"
