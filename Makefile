@@ -25,8 +25,13 @@ $(TOOLS_STAMP): scripts/install-tools.sh
 	@bash scripts/install-tools.sh
 	@mkdir -p $(VENV) && touch $@
 
+# Evolve on the built-in task, emit VHDL (pipelined and combinational), prove both bit-exact in GHDL.
 demo: install
 	$(BIN)/hcl evolve --task sipm --luts 6 --generations 80 --population 32 --seed 1 --out $(DEMO_DIR)
+	$(BIN)/hcl emit-vhdl $(DEMO_DIR)/best.json --out $(DEMO_DIR)/rtl --registers layer
+	$(BIN)/hcl sim $(DEMO_DIR)/rtl
+	$(BIN)/hcl emit-vhdl $(DEMO_DIR)/best.json --out $(DEMO_DIR)/rtl-comb --registers none
+	$(BIN)/hcl sim $(DEMO_DIR)/rtl-comb
 
 test: install
 	$(BIN)/python -m pytest -q

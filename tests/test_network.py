@@ -96,3 +96,11 @@ def test_atomic_save_leaves_no_temp_files(net, tmp_path):
     net.save(tmp_path / "a.json")
     net.save(tmp_path / "a.json")
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_atomic_save_gives_normal_file_mode(net, tmp_path):
+    import os
+    net.save(tmp_path / "m.json")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o666 & ~umask
