@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--group-size", type=int, default=60)
     ap.add_argument("--bits", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--select-on", choices=["train", "val"], default="val")
     ap.add_argument("--run-dir", default="runs/bench-mnist")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "search_mnist.md"))
     args = ap.parse_args()
@@ -43,7 +44,8 @@ def main() -> None:
                          str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
     cfg = EvolveConfig(task="mnist", data=data, k=6, seed=args.seed, generations=args.generations,
                        population=args.population, layers=[int(x) for x in args.layers.split(",")],
-                       group_size=args.group_size, bits=args.bits, time_limit=args.time_limit, out=args.run_dir)
+                       group_size=args.group_size, bits=args.bits, time_limit=args.time_limit, out=args.run_dir,
+                       select_on=args.select_on)
     t0 = time.perf_counter()
     result = evolve(cfg, progress=True)
     seconds = time.perf_counter() - t0
@@ -55,7 +57,8 @@ def main() -> None:
                        "luts_network": c["luts_network"], "depth": c["depth"]})
     lines = ["# MNIST: hcl's Pareto front vs published LUT networks", "",
              f"Command: `python benchmarks/bench_search.py --time-limit {args.time_limit:g} --layers {args.layers} "
-             f"--group-size {args.group_size} --bits {args.bits} --population {args.population} --seed {args.seed}`"
+             f"--group-size {args.group_size} --bits {args.bits} --population {args.population} --seed {args.seed} "
+             f"--select-on {args.select_on}`"
              f" ({result.generations_done} generations in {seconds:.0f} s on this 2-core machine; "
              f"stopped: {result.stopped}).", "",
              "LUTs are hcl.cost model estimates (LUT6 fabric), not synthesis results; selected by validation "

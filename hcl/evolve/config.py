@@ -32,6 +32,8 @@ class EvolveConfig:
     bits: int = 4                          # thermometer levels per feature
     threshold_bits: int = 6                # round thresholds to the top N bits of the input word (cheap compare);
                                            # 6 keeps every comparator within one LUT6 (sipm: ~half the LUTs); 0 = exact
+    select_on: str = "train"               # NSGA-II accuracy objective: train | val (val: less overfitting, costs
+                                           # one validation pass per child)
     refit: str = "output-exact"            # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
     operators: dict[str, float] | None = None  # operator name -> weight; default search.OPERATOR_WEIGHTS
     max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)
@@ -57,6 +59,8 @@ class EvolveConfig:
             raise ConfigError(f"--group-size: must be at least 1, got {self.group_size}")
         if self.encoder not in ("quantile", "uniform"):
             raise ConfigError(f"--encoder: {self.encoder!r} unknown: use quantile or uniform")
+        if self.select_on not in ("train", "val"):
+            raise ConfigError(f"--select-on: {self.select_on!r} unknown: use train or val")
         if self.threshold_bits < 0:
             raise ConfigError(f"--threshold-bits: must be >= 0 (0 = exact thresholds), got {self.threshold_bits}")
         if self.refit not in REFIT_MODES:

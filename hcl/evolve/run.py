@@ -29,7 +29,7 @@ from hcl import __version__, cost
 from hcl.errors import ConfigError
 from hcl.evolve import plots
 from hcl.evolve.config import EvolveConfig, load_toml, to_toml
-from hcl.evolve.search import Candidate, EvolveResult, Problem, SearchState, pareto_front, run_search
+from hcl.evolve.search import EvolveResult, Problem, SearchState, _candidate, pareto_front, run_search
 from hcl.network import Network, atomic_write_text
 from hcl.tasks import Dataset
 
@@ -189,9 +189,7 @@ def load_checkpoint(problem: Problem, path: Path) -> SearchState:
         rng.bit_generator.state = data["rng"]
         pop = []
         for item in data["population"]:
-            ev = problem.train.full(Network.from_dict(item["network"]))
-            c = cost.estimate(ev.net)
-            cand = Candidate(ev, c["luts"], c["depth"])
+            cand = _candidate(problem, problem.train.full(Network.from_dict(item["network"])))
             cand.fitness.crowding_dist = item["crowding"]
             pop.append(cand)
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:

@@ -39,10 +39,11 @@ class Candidate:
     ev: Evaluated
     luts: int
     depth: int
+    accuracy: float                   # the selection objective: training or validation accuracy
     fitness: "creator.HclFitness" = field(default_factory=lambda: creator.HclFitness())
 
     def __post_init__(self):
-        self.fitness.values = (self.ev.accuracy, float(self.luts))
+        self.fitness.values = (self.accuracy, float(self.luts))
 
 
 @dataclass
@@ -110,7 +111,8 @@ def default_topology(config: EvolveConfig, n_classes: int) -> tuple[list[int], i
 
 def _candidate(problem: Problem, ev: Evaluated) -> Candidate:
     c = cost.estimate(ev.net)
-    return Candidate(ev, c["luts"], c["depth"])
+    accuracy = problem.accuracy(ev.net, "val") if problem.config.select_on == "val" else ev.accuracy
+    return Candidate(ev, c["luts"], c["depth"], accuracy)
 
 
 def prune(ev: Evaluated) -> Evaluated:
@@ -227,7 +229,7 @@ def generation_row(problem: Problem, state: SearchState, start_evals: int, t0: f
     return {
         "generation": state.generation,
         "evaluations": state.evaluations,
-        "best_train_accuracy": round(best.fitness.values[0], 6),
+        "best_train_accuracy": round(float(best.ev.accuracy), 6),
         "best_val_accuracy": round(problem.accuracy(best.ev.net, "val"), 6),
         "best_luts": best.luts,
         "best_depth": best.depth,
