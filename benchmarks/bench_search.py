@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--group-size", type=int, default=60)
     ap.add_argument("--bits", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--select-on", choices=["train", "val"], default="val")
+    ap.add_argument("--select-on", choices=["train", "val"], default="train")
     ap.add_argument("--run-dir", default="runs/bench-mnist")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "search_mnist.md"))
     args = ap.parse_args()
