@@ -53,7 +53,7 @@ class EvolveConfig:
             raise ConfigError(f"--population: must be at least 4, got {self.population}")
         if self.offspring is not None and self.offspring < 1:
             raise ConfigError(f"offspring: must be at least 1, got {self.offspring}")
-        if self.layers is not None and (not self.layers or any(int(n) < 1 for n in self.layers)):
+        if self.layers is not None and any(int(n) < 1 for n in self.layers):
             raise ConfigError(f"--layers: need positive sizes, got {self.layers}")
         if self.group_size is not None and self.group_size < 1:
             raise ConfigError(f"--group-size: must be at least 1, got {self.group_size}")
