@@ -175,5 +175,29 @@ def sim(design, budget_ns, clock_ns, generics):
         sys.exit(1)
 
 
+@main.command()
+@click.option("--task", required=True, help="Segmentation task: busi, qubit or sipm-seg.")
+@click.option("--data", default=None, help="Data file or folder (busi; or set HCL_DATA).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the splits, training and search.")
+@click.option("--quick", is_flag=True, help="Smoke-test budget (every model, a few batches; ~a minute).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder. Default runs/compare-<task>-s<seed>[-quick].")
+@click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write ONNX QCDQ files and integer weights of the quantized models here.")
+@click.option("--threads", type=int, default=1, show_default=True, help="Torch CPU threads.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (rows and output files).")
+def compare(task, data, seed, quick, out, export_dir, threads, as_json):
+    """FP32, PTQ and QAT U-Nets (Brevitas) beside an evolved LUT network: table, CSV, plots."""
+    from hcl.bridge.compare import run_compare
+    progress = None if as_json else (lambda line: click.echo(line, err=True))
+    result = run_compare(task, seed=seed, data=data, quick=quick, out=out, export=export_dir, threads=threads,
+                         progress=progress)
+    if as_json:
+        click.echo(json.dumps({"rows": result.rows, "files": result.files}, default=str))
+    else:
+        click.echo(Path(result.files["markdown"]).read_text())
+        click.echo(f"results: {result.out}/ (compare.md, compare.csv, compare.json, cost.png, examples.png, lut/)")
+
+
 if __name__ == "__main__":
     main()
