@@ -58,7 +58,8 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--generations", type=int, default=None, help="Generations to run. Default 40.")
 @click.option("--population", type=int, default=None, help="Population size. Default 24.")
 @click.option("--seed", type=int, default=None, help="Seed of every random choice. Default 0.")
-@click.option("--layers", default=None, help="Hidden LUT layer sizes, comma-separated, e.g. 64,32.")
+@click.option("--layers", default=None, help="Hidden LUT layer sizes, comma-separated, e.g. 64,32; 0 = none "
+              "(the output LUTs read the comparators directly).")
 @click.option("--group-size", type=int, default=None, help="Output LUTs per class.")
 @click.option("--bits", type=int, default=None, help="Thermometer levels per input feature. Default 4.")
 @click.option("--encoder", type=click.Choice(["quantile", "uniform"]), default=None, help="Threshold placement.")
@@ -67,6 +68,8 @@ def info(network, task, split, data, seed, as_json):
                    "0 = exact thresholds).")
 @click.option("--refit", type=click.Choice(["vote", "output-exact", "exact", "both"]), default=None,
               help="How truth tables are refitted from data after a change. Default output-exact.")
+@click.option("--select-on", type=click.Choice(["train", "val"]), default=None,
+              help="Accuracy objective of the selection: train (default) or val (less overfitting).")
 @click.option("--max-luts", type=int, default=None, help="Hard limit on total LUTs (encoder + network + output).")
 @click.option("--max-depth", type=int, default=None, help="Hard limit on LUT levels from input to class.")
 @click.option("--time-limit", type=float, default=None, help="Stop after this many seconds (at a generation end).")
@@ -79,7 +82,8 @@ def info(network, task, split, data, seed, as_json):
               help="Where children are evaluated: local (default), dask-local:N, or dask://HOST:PORT.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def evolve(config_file, task, data, label, k, generations, population, seed, layers, group_size, bits, encoder,
-           threshold_bits, refit, max_luts, max_depth, time_limit, checkpoint_every, out, resume, executor, quiet):
+           threshold_bits, refit, select_on, max_luts, max_depth, time_limit, checkpoint_every, out, resume, executor,
+           quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
@@ -91,12 +95,13 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
     else:
         options = load_toml(config_file) if config_file else {}
         flags = {"task": task, "data": data, "k": k, "generations": generations, "population": population,
-                 "seed": seed, "group_size": group_size, "bits": bits, "encoder": encoder, "threshold_bits": threshold_bits, "refit": refit,
+                 "seed": seed, "group_size": group_size, "bits": bits, "encoder": encoder,
+                 "threshold_bits": threshold_bits, "refit": refit, "select_on": select_on,
                  "max_luts": max_luts, "max_depth": max_depth, "time_limit": time_limit,
                  "checkpoint_every": checkpoint_every, "out": str(out) if out else None, "executor": executor}
         if layers is not None:
             try:
-                flags["layers"] = [int(x) for x in layers.split(",") if x.strip()]
+                flags["layers"] = [int(x) for x in layers.split(",") if x.strip() and int(x) != 0]
             except ValueError:
                 raise ConfigError(f"--layers: expected comma-separated integers, got {layers!r}") from None
         options.update({key: value for key, value in flags.items() if value is not None})
