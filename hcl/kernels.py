@@ -8,57 +8,281 @@ Conventions shared with hcl.network (the definition) and hcl.reference (the orac
 * ``tables``: uint64 ``[n_luts]``; bit ``a`` is the output for address ``a = sum(in[j] << j)``.
 * ``group_of``: int32 ``[n_luts]``, the class of a last-layer LUT, -1 for the others.
 
-A LUT is evaluated as a multiplexer tree over its truth table: the 2^k table bits become all-0/all-1 words, and
-input ``j`` selects between pairs at level ``j``; a k-input LUT costs 2^k - 1 word selects per 64 samples. Samples
-are processed in blocks of ``BLOCK`` words so that the block's slice of every signal stays in cache while the whole
-network is evaluated on it, and blocks run in parallel (``prange``).
+How a LUT is evaluated (64 samples per word, all bitwise)
+---------------------------------------------------------
+A multiplexer tree over the truth table costs 2^k - 1 word selects of 3 operations (189 for k = 6). Two rewrites
+bring that to 42 operations for k = 6, after which loads and stores, not arithmetic, limit the kernel:
+
+1. *The 2-input functions of the two lowest inputs are shared.* A nibble of the table is a function of
+   ``(in0, in1)``, and there are only 16 such functions. Per LUT and chunk of words all of them are written to a
+   small scratch ``F`` (``F[c]`` = the function whose nibble is ``c``): 12 operations, 14 stores, L1-resident.
+2. *Positive Davio (Reed-Muller) expansion over the other inputs.* ``f = f0 ^ (x & (f0 ^ f1))``, and the XOR of
+   two 2-input functions is the function of the XOR of their nibbles, so expanding over ``in2..in{k-1}`` gives
+   ``out = XOR over subsets S of (F[c_S] & AND of in_j for j in S)`` with ``c_S`` the Moebius transform of the
+   table's nibbles (computed once per LUT and call on the scalar table, in ``_leaves``). In Horner form that is
+   one AND and one XOR per node: 30 operations for k = 6, reading the 16 leaves as rows of ``F``.
+
+Both inner loops run over the words of a chunk with all row indices fixed, so LLVM vectorizes them (ymm
+``vpand``/``vpxor`` with memory operands on AVX2). On the project's 2-core Zen 3 machine, with the rows in cache,
+a LUT costs ~30 cycles per 4 words (~13 for F's stores, ~19 for the tree's 20 loads); a multiplexer tree of 63
+selects would need ~47 in registers alone (benchmarks/bench_eval.py has the measurements).
+
+Order of evaluation
+-------------------
+``forward`` and ``forward_delta`` go level by level (a LUT's level is one more than the deepest LUT it reads), in
+parallel over the LUTs of a level, each LUT over all words in chunks of ``CHUNK`` words. Every output row is thus
+written once, front to back, straight into the returned ``[n_rows, n_words]`` array. (The column-blocked order --
+the whole network on one block of words, then the next -- keeps a block in cache but must scatter each row's
+block into the result afterwards; measured, that copy costs more than the locality gains.) ``count_correct``
+writes no signals out, so it is column-blocked: each block of ``CHUNK`` words goes through the whole network in a
+private arena and is scored there.
 """
 
-import numpy as np
-from numba import njit, prange
+import os
 
-BLOCK = 16
-_ONE = np.uint64(1)
+import numpy as np
+
+# numba's OpenMP workers spin for a while after a parallel region before they sleep (libgomp's default). On the
+# project's 2-core machines, shared with other jobs, a spinning worker holds the core its partner is waiting for:
+# measured there under load, forward took 40 ms instead of 4.4 ms. Passive waiting costs microseconds per region.
+# It must be set before numba loads libgomp (its first parallel call); an explicit setting by the user wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from numba import njit, prange  # noqa: E402
+
+BLOCK = CHUNK = 64   # words per inner-loop run: F is 16 x 512 B, in L1 next to the chunk of the 6 input rows;
+#                      long enough to amortize the per-chunk setup (row pointers, LLVM's runtime alias checks)
+SCORE_BLOCK = 64     # words per class-scoring work item
+# Parallelize explicit prange loops only: by default numba also turns every array expression, np.zeros/arange
+# and .sum() in a parallel function into a parallel region of its own, each a gufunc that costs seconds to compile
+# and a thread launch to run, for work that takes microseconds. (A copy per use: numba pops the keys.)
+_PRANGE_ONLY = {"prange": True, "comprehension": False, "reduction": False, "inplace_binop": False,
+                "setitem": False, "numpy": False, "stencil": False, "fusion": False}
+_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
 _ZERO = np.uint64(0)
+_ONE = np.uint64(1)
+_NIB = np.uint64(15)
+
+
+# ---- per-call preparation --------------------------------------------------------------------------------------
+@njit(cache=True)
+def _leaves(tables, k, todo):
+    """Davio leaf functions of the LUTs in ``todo``: ``c_S`` (a nibble, the row of F) for S < 2^(k-2).
+
+    ``c_S`` = XOR of the table's nibbles ``T_S'`` over the subsets S' of S: the Moebius transform over address
+    bits 2..k-1, the leaf index S being those bits. int32 [n_luts, 16]; rows not in ``todo`` are 0."""
+    n_leaf = 1 << (k - 2)
+    leaves = np.zeros((tables.shape[0], 16), dtype=np.int32)
+    nib = np.empty(16, dtype=np.int64)
+    for t in range(todo.shape[0]):
+        i = todo[t]
+        table = tables[i]
+        for s in range(n_leaf):
+            nib[s] = np.int64((table >> np.uint64(4 * s)) & _NIB)
+        h = 1
+        while h < n_leaf:
+            for s in range(n_leaf):
+                if s & h:
+                    nib[s] ^= nib[s ^ h]
+            h <<= 1
+        for s in range(n_leaf):
+            leaves[i, s] = nib[s]
+    return leaves
+
+
+@njit(cache=True)
+def _by_level(wires, n_in, todo):
+    """The LUTs of ``todo`` (topological order) grouped by level: ``order[start[l]:start[l+1]]`` is level l.
+
+    A LUT's level is 1 + the deepest LUT it reads (0 when it reads only inputs); LUTs of one level never read
+    each other, so they can be evaluated in parallel."""
+    n_luts = wires.shape[0]
+    level = np.zeros(n_luts, dtype=np.int64)
+    n_levels = 0
+    for t in range(todo.shape[0]):
+        i = todo[t]
+        lv = 0
+        for q in range(wires.shape[1]):
+            r = wires[i, q]
+            if r >= n_in:
+                lv = max(lv, level[r - n_in] + 1)
+        level[i] = lv
+        n_levels = max(n_levels, lv + 1)
+    start = np.zeros(n_levels + 1, dtype=np.int64)
+    for t in range(todo.shape[0]):
+        start[level[todo[t]] + 1] += 1
+    for lv in range(n_levels):
+        start[lv + 1] += start[lv]
+    fill = start[:n_levels].copy()
+    order = np.empty(todo.shape[0], dtype=np.int64)
+    for t in range(todo.shape[0]):
+        i = todo[t]
+        order[fill[level[i]]] = i
+        fill[level[i]] += 1
+    return order, start
+
+
+# ---- one LUT ------------------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _fill_f(F, nw, a_row, b_row):
+    """F[c, :nw] = the 2-input function with nibble c of (a, b) = (in0, in1); address bit 0 is in0.
+    F[0] and F[15] are the constants, set once per scratch."""
+    for w in range(nw):
+        a = a_row[w]
+        b = b_row[w]
+        na = ~a
+        nb = ~b
+        F[1, w] = na & nb
+        F[2, w] = a & nb
+        F[3, w] = nb
+        F[4, w] = na & b
+        F[5, w] = na
+        F[6, w] = a ^ b
+        F[7, w] = na | nb
+        F[8, w] = a & b
+        F[9, w] = ~(a ^ b)
+        F[10, w] = a
+        F[11, w] = a | nb
+        F[12, w] = b
+        F[13, w] = na | b
+        F[14, w] = a | b
 
 
 @njit(cache=True, inline="always")
-def _eval_lut(sig, wire_row, table, k, lo, nw, out, out_row, out_lo, scratch):
-    """Evaluate one LUT over words [lo, lo+nw) of `sig` rows, writing out[out_row, out_lo:out_lo+nw]."""
-    half = 1 << (k - 1)
-    r0 = wire_row[0]
-    for a in range(half):
-        m0 = _ZERO - ((table >> np.uint64(2 * a)) & _ONE)
-        m1 = _ZERO - ((table >> np.uint64(2 * a + 1)) & _ONE)
+def _lut_chunk(F, nw, k, lr, out, in0, in1, in2, in3, in4, in5):
+    """One LUT over nw words: ``out[:nw]`` from the input rows ``in0..in{k-1}`` (1-D views, the unused ones any
+    row) and the leaf functions ``lr``. Views indexed from 0 let LLVM see that no index is negative, so the
+    vector loops carry no wraparound selects."""
+    _fill_f(F, nw, in0, in1)
+    l0 = lr[0]
+    if k == 6:
+        l1 = lr[1]
+        l2 = lr[2]
+        l3 = lr[3]
+        l4 = lr[4]
+        l5 = lr[5]
+        l6 = lr[6]
+        l7 = lr[7]
+        l8 = lr[8]
+        l9 = lr[9]
+        l10 = lr[10]
+        l11 = lr[11]
+        l12 = lr[12]
+        l13 = lr[13]
+        l14 = lr[14]
+        l15 = lr[15]
         for w in range(nw):
-            s = sig[r0, lo + w]
-            scratch[a, w] = (m0 & ~s) | (m1 & s)
-    n = half
-    for j in range(1, k):
-        rj = wire_row[j]
-        n >>= 1
-        for a in range(n):
-            for w in range(nw):
-                s = sig[rj, lo + w]
-                scratch[a, w] = (scratch[2 * a, w] & ~s) | (scratch[2 * a + 1, w] & s)
-    for w in range(nw):
-        out[out_row, out_lo + w] = scratch[0, w]
+            x2 = in2[w]
+            x3 = in3[w]
+            v0 = F[l0, w] ^ (x2 & F[l1, w])
+            v1 = F[l2, w] ^ (x2 & F[l3, w])
+            v2 = F[l4, w] ^ (x2 & F[l5, w])
+            v3 = F[l6, w] ^ (x2 & F[l7, w])
+            v4 = F[l8, w] ^ (x2 & F[l9, w])
+            v5 = F[l10, w] ^ (x2 & F[l11, w])
+            v6 = F[l12, w] ^ (x2 & F[l13, w])
+            v7 = F[l14, w] ^ (x2 & F[l15, w])
+            u0 = v0 ^ (x3 & v1)
+            u1 = v2 ^ (x3 & v3)
+            u2 = v4 ^ (x3 & v5)
+            u3 = v6 ^ (x3 & v7)
+            x4 = in4[w]
+            z0 = u0 ^ (x4 & u1)
+            z1 = u2 ^ (x4 & u3)
+            out[w] = z0 ^ (in5[w] & z1)
+    elif k == 5:
+        l1 = lr[1]
+        l2 = lr[2]
+        l3 = lr[3]
+        l4 = lr[4]
+        l5 = lr[5]
+        l6 = lr[6]
+        l7 = lr[7]
+        for w in range(nw):
+            x2 = in2[w]
+            x3 = in3[w]
+            v0 = F[l0, w] ^ (x2 & F[l1, w])
+            v1 = F[l2, w] ^ (x2 & F[l3, w])
+            v2 = F[l4, w] ^ (x2 & F[l5, w])
+            v3 = F[l6, w] ^ (x2 & F[l7, w])
+            u0 = v0 ^ (x3 & v1)
+            u1 = v2 ^ (x3 & v3)
+            out[w] = u0 ^ (in4[w] & u1)
+    elif k == 4:
+        l1 = lr[1]
+        l2 = lr[2]
+        l3 = lr[3]
+        for w in range(nw):
+            x2 = in2[w]
+            v0 = F[l0, w] ^ (x2 & F[l1, w])
+            v1 = F[l2, w] ^ (x2 & F[l3, w])
+            out[w] = v0 ^ (in3[w] & v1)
+    elif k == 3:
+        l1 = lr[1]
+        for w in range(nw):
+            out[w] = F[l0, w] ^ (in2[w] & F[l1, w])
+    else:
+        for w in range(nw):
+            out[w] = F[l0, w]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, inline="always")
+def _lut_words(S, F, lo, hi, wr, lr, k, o):
+    """One LUT into S[o, lo:hi] (hi - lo <= CHUNK), reading the rows ``wr`` of S."""
+    r5 = wr[k - 1]                  # stands in for the inputs a LUT with k < 6 does not have
+    _lut_chunk(F, hi - lo, k, lr, S[o, lo:hi], S[wr[0], lo:hi], S[wr[1], lo:hi], S[wr[min(2, k - 1)], lo:hi],
+               S[wr[min(3, k - 1)], lo:hi], S[wr[min(4, k - 1)], lo:hi], S[r5, lo:hi])
+
+
+@njit(cache=True, inline="always")
+def _f_scratch():
+    """Scratch for the 16 functions F over CHUNK words, with the constants F[0] = 0 and F[15] = 1 set. Numba
+    allocates 32-byte aligned, so its vector accesses never straddle cache lines."""
+    F = np.empty((16, CHUNK), dtype=np.uint64)
+    for w in range(CHUNK):
+        F[0, w] = _ZERO
+        F[15, w] = _ONES
+    return F
+
+
+@njit(cache=True)
+def _eval_lut(S, n_words, wr, lr, k, o):
+    """One LUT over all words of S, chunk by chunk through a private F scratch."""
+    F = _f_scratch()
+    for lo in range(0, n_words, CHUNK):
+        _lut_words(S, F, lo, min(lo + CHUNK, n_words), wr, lr, k, o)
+
+
+@njit(parallel=dict(_PRANGE_ONLY), cache=True)
+def _eval_levels(S, n_words, wires, leaves, k, n_in, order, start):
+    """Evaluate the LUTs ``order`` level by level into S (rows = global signal index), words [0, n_words)."""
+    for lv in range(start.shape[0] - 1):
+        for j in prange(start[lv], start[lv + 1]):
+            i = order[j]
+            _eval_lut(S, n_words, wires[i], leaves[i], k, n_in + i)
+
+
+@njit(parallel=dict(_PRANGE_ONLY), cache=True)
+def _copy_rows(dst, src, rows, first, nw):
+    """dst[r, :nw] = src[r, first:first+nw] for r in rows: whole rows, so every thread streams sequentially."""
+    for j in prange(rows.shape[0]):
+        r = rows[j]
+        for w in range(nw):
+            dst[r, w] = src[r, first + w]
+
+
+# ---- whole-network evaluation -----------------------------------------------------------------------------------
+@njit(cache=True)
 def forward(x, wires, tables, k):
     """All signals: uint64 [n_inputs + n_luts, n_words] (inputs first)."""
     n_in, n_words = x.shape
     n_luts = wires.shape[0]
+    todo = np.arange(n_luts)
+    leaves = _leaves(tables, k, todo)
+    order, start = _by_level(wires, n_in, todo)
     sig = np.empty((n_in + n_luts, n_words), dtype=np.uint64)
-    sig[:n_in] = x
-    n_blocks = (n_words + BLOCK - 1) // BLOCK
-    for b in prange(n_blocks):
-        lo = b * BLOCK
-        nw = min(BLOCK, n_words - lo)
-        scratch = np.empty((32, BLOCK), dtype=np.uint64)
-        for i in range(n_luts):
-            _eval_lut(sig, wires[i], tables[i], k, lo, nw, sig, n_in + i, lo, scratch)
+    _copy_rows(sig, x, np.arange(n_in), 0, n_words)
+    _eval_levels(sig, n_words, wires, leaves, k, n_in, order, start)
     return sig
 
 
@@ -77,7 +301,7 @@ def dirty_cone(wires, n_in, changed):
     return dirty
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def forward_delta(parent_sig, wires, tables, k, changed):
     """Signals of a child that differs from the parent in the LUTs flagged in `changed` (wiring or table).
 
@@ -87,33 +311,103 @@ def forward_delta(parent_sig, wires, tables, k, changed):
     n_in = n_rows - n_luts
     dirty = dirty_cone(wires, n_in, changed)
     todo = np.nonzero(dirty)[0]
-    sig = parent_sig.copy()
-    n_blocks = (n_words + BLOCK - 1) // BLOCK
-    for b in prange(n_blocks):
-        lo = b * BLOCK
-        nw = min(BLOCK, n_words - lo)
-        scratch = np.empty((32, BLOCK), dtype=np.uint64)
-        for t in range(todo.shape[0]):
-            i = todo[t]
-            _eval_lut(sig, wires[i], tables[i], k, lo, nw, sig, n_in + i, lo, scratch)
+    clean = np.nonzero(~np.concatenate((np.zeros(n_in, dtype=np.bool_), dirty)))[0]
+    sig = np.empty((n_rows, n_words), dtype=np.uint64)
+    _copy_rows(sig, parent_sig, clean, 0, n_words)          # dirty rows are overwritten in full below
+    if todo.shape[0] > 0:
+        leaves = _leaves(tables, k, todo)
+        order, start = _by_level(wires, n_in, todo)
+        _eval_levels(sig, n_words, wires, leaves, k, n_in, order, start)
     return sig
 
 
-@njit(parallel=True, cache=True)
+# ---- class scores -------------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _groups(group_of, n_classes):
+    """Last-layer LUTs sorted by class (``members``; class c is ``members[start[c]:start[c+1]]``) and the bit
+    width of the largest group's popcount."""
+    start = np.zeros(n_classes + 1, dtype=np.int64)
+    for i in range(group_of.shape[0]):
+        if group_of[i] >= 0:
+            start[group_of[i] + 1] += 1
+    biggest = 0
+    for c in range(n_classes):
+        biggest = max(biggest, start[c + 1])
+        start[c + 1] += start[c]
+    members = np.empty(start[n_classes], dtype=np.int64)
+    fill = start[:n_classes].copy()
+    for i in range(group_of.shape[0]):
+        c = group_of[i]
+        if c >= 0:
+            members[fill[c]] = i
+            fill[c] += 1
+    n_bits = 1
+    while (1 << n_bits) <= biggest:
+        n_bits += 1
+    return members, start, n_bits
+
+
+@njit(cache=True)
+def _count_block(S, lo, nw, row0, members, start, n_classes, n_bits, cnt, carry):
+    """Bit-sliced popcount of each class group over words [lo, lo+nw) of rows ``row0 + members``: ``cnt[c, q, w]``
+    is bit q of class c's score for the 64 samples of word ``lo + w``. A member is added with a ripple carry
+    (2 operations per bit plane) vectorized over the words, instead of 64 bit extractions per word."""
+    for c in range(n_classes):
+        for q in range(n_bits):
+            for w in range(nw):
+                cnt[c, q, w] = _ZERO
+        for m in range(start[c], start[c + 1]):
+            r = row0 + members[m]
+            for w in range(nw):
+                carry[w] = S[r, lo + w]
+            for q in range(n_bits):
+                for w in range(nw):
+                    s = cnt[c, q, w]
+                    cnt[c, q, w] = s ^ carry[w]
+                    carry[w] = s & carry[w]
+
+
+@njit(cache=True, inline="always")
+def _unslice(planes, n_bits, out):
+    """``out[bit] = sum(((planes[q] >> bit) & 1) << q for q < n_bits)`` for the 64 samples of a word: bit-sliced
+    numbers back to integers, one vectorizable pass over the 64 lanes per bit plane."""
+    for bit in range(64):
+        out[bit] = 0
+    for q in range(n_bits):
+        word = planes[q]
+        for bit in range(64):
+            out[bit] |= np.int64((word >> np.uint64(bit)) & _ONE) << q
+
+
+@njit(cache=True)
+def _scores_block(sig, lo, nw, n_in, members, start, n_classes, n_bits, n_samples, scores):
+    cnt = np.empty((n_classes, n_bits, nw), dtype=np.uint64)
+    carry = np.empty(nw, dtype=np.uint64)
+    planes = np.empty(n_bits, dtype=np.uint64)
+    lane = np.empty(64, dtype=np.int64)
+    _count_block(sig, lo, nw, n_in, members, start, n_classes, n_bits, cnt, carry)
+    for w in range(nw):
+        base = (lo + w) * 64
+        nb = min(64, n_samples - base)
+        for c in range(n_classes):
+            for q in range(n_bits):
+                planes[q] = cnt[c, q, w]
+            _unslice(planes, n_bits, lane)
+            for bit in range(nb):
+                scores[base + bit, c] = lane[bit]
+
+
+@njit(parallel=dict(_PRANGE_ONLY), cache=True)
 def class_scores(sig, n_in, group_of, n_classes, n_samples):
     """Popcount per class group for every sample: int32 [n_samples, n_classes]."""
-    n_luts = group_of.shape[0]
-    scores = np.zeros((n_samples, n_classes), dtype=np.int32)
-    n_words = sig.shape[1]
-    for w in prange(n_words):
-        base = w * 64
-        nb = min(64, n_samples - base)
-        for i in range(n_luts):
-            c = group_of[i]
-            if c >= 0:
-                word = sig[n_in + i, w]
-                for bit in range(nb):
-                    scores[base + bit, c] += np.int32((word >> np.uint64(bit)) & _ONE)
+    members, start, n_bits = _groups(group_of, n_classes)
+    scores = np.empty((n_samples, n_classes), dtype=np.int32)
+    n_words = (n_samples + 63) // 64
+    n_blocks = (n_words + SCORE_BLOCK - 1) // SCORE_BLOCK
+    for b in prange(n_blocks):
+        lo = b * SCORE_BLOCK
+        _scores_block(sig, lo, min(SCORE_BLOCK, n_words - lo), n_in, members, start, n_classes, n_bits,
+                      n_samples, scores)
     return scores
 
 
@@ -131,42 +425,98 @@ def argmax_lowest(scores):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
+def _argmax_block(cnt, n_classes, n_bits, nw, idx):
+    """Bit-sliced argmax over the classes for 64 samples a word: ``idx[j, w]`` gets bit j of the winning class.
+
+    Classes are visited in order and replace the running best only when strictly greater, so a tie keeps the
+    lowest index, as hcl.network defines."""
+    best = np.empty((n_bits, nw), dtype=np.uint64)
+    gt = np.empty(nw, dtype=np.uint64)
+    eq = np.empty(nw, dtype=np.uint64)
+    for q in range(n_bits):
+        for w in range(nw):
+            best[q, w] = cnt[0, q, w]
+    for j in range(idx.shape[0]):
+        for w in range(nw):
+            idx[j, w] = _ZERO
+    for c in range(1, n_classes):
+        for w in range(nw):
+            gt[w] = _ZERO
+            eq[w] = _ONES
+        for q in range(n_bits - 1, -1, -1):      # compare from the most significant bit down
+            for w in range(nw):
+                s = cnt[c, q, w]
+                m = best[q, w]
+                gt[w] |= eq[w] & s & ~m
+                eq[w] &= ~(s ^ m)
+        for q in range(n_bits):
+            for w in range(nw):
+                m = best[q, w]
+                best[q, w] = m ^ ((m ^ cnt[c, q, w]) & gt[w])
+        for j in range(idx.shape[0]):
+            bit = _ZERO - np.uint64((c >> j) & 1)
+            for w in range(nw):
+                idx[j, w] = (idx[j, w] & ~gt[w]) | (bit & gt[w])
+
+
+@njit(cache=True)
+def _hits_block(S, lo, nw, first, n_in, members, start, n_classes, n_bits, n_idx, labels):
+    """Correctly classified samples among words [lo, lo+nw) of S, whose word 0 is sample word ``first``."""
+    n_samples = labels.shape[0]
+    cnt = np.empty((n_classes, n_bits, nw), dtype=np.uint64)
+    carry = np.empty(nw, dtype=np.uint64)
+    idx = np.empty((n_idx, nw), dtype=np.uint64)
+    planes = np.empty(n_idx, dtype=np.uint64)
+    pred = np.empty(64, dtype=np.int64)
+    _count_block(S, lo, nw, n_in, members, start, n_classes, n_bits, cnt, carry)
+    _argmax_block(cnt, n_classes, n_bits, nw, idx)
+    hits = 0
+    for w in range(nw):
+        base = (first + lo + w) * 64
+        for j in range(n_idx):
+            planes[j] = idx[j, w]
+        _unslice(planes, n_idx, pred)
+        for bit in range(min(64, n_samples - base)):
+            hits += pred[bit] == labels[base + bit]
+    return hits
+
+
+@njit(cache=True)
+def _block_hits(x, lo, nw, wires, leaves, k, members, g_start, n_classes, n_bits, n_idx, labels):
+    """Evaluate words [lo, lo+nw) of x (nw <= CHUNK) in a private arena -- that block's slice of every signal --
+    and count the correctly classified samples among them."""
+    n_in = x.shape[0]
+    n_luts = wires.shape[0]
+    A = np.empty((n_in + n_luts, CHUNK), dtype=np.uint64)
+    F = _f_scratch()
+    for r in range(n_in):
+        for w in range(nw):
+            A[r, w] = x[r, lo + w]
+    for i in range(n_luts):
+        _lut_words(A, F, 0, nw, wires[i], leaves[i], k, n_in + i)
+    return _hits_block(A, 0, nw, lo, n_in, members, g_start, n_classes, n_bits, n_idx, labels)
+
+
+@njit(parallel=dict(_PRANGE_ONLY), cache=True)
 def count_correct(x, wires, tables, k, group_of, n_classes, labels):
     """Fused evaluation for fitness: how many samples the network classifies correctly.
 
-    Keeps only one block of every signal per thread, so memory does not grow with the sample count."""
+    Column-blocked, unlike ``forward``: each block of CHUNK words goes through the whole network in its own
+    arena and is scored there, so nothing of size n_samples is written and memory does not grow with the sample
+    count; one parallel region in all."""
     n_in, n_words = x.shape
     n_luts = wires.shape[0]
-    n_samples = labels.shape[0]
-    n_blocks = (n_words + BLOCK - 1) // BLOCK
-    correct = np.zeros(n_blocks, dtype=np.int64)
+    leaves = _leaves(tables, k, np.arange(n_luts))
+    members, g_start, n_bits = _groups(group_of, n_classes)
+    n_idx = 1
+    while (1 << n_idx) < n_classes:
+        n_idx += 1
+    n_words = min(n_words, (labels.shape[0] + 63) // 64)
+    n_blocks = (n_words + CHUNK - 1) // CHUNK
+    hits = np.zeros(n_blocks, dtype=np.int64)
     for b in prange(n_blocks):
-        lo = b * BLOCK
-        nw = min(BLOCK, n_words - lo)
-        local = np.empty((n_in + n_luts, BLOCK), dtype=np.uint64)
-        for r in range(n_in):
-            for w in range(nw):
-                local[r, w] = x[r, lo + w]
-        scratch = np.empty((32, BLOCK), dtype=np.uint64)
-        for i in range(n_luts):
-            _eval_lut(local, wires[i], tables[i], k, 0, nw, local, n_in + i, 0, scratch)
-        counts = np.zeros((BLOCK * 64, n_classes), dtype=np.int32)
-        for i in range(n_luts):
-            c = group_of[i]
-            if c >= 0:
-                for w in range(nw):
-                    word = local[n_in + i, w]
-                    for bit in range(64):
-                        counts[w * 64 + bit, c] += np.int32((word >> np.uint64(bit)) & _ONE)
-        n_valid = min(nw * 64, n_samples - lo * 64)
-        hits = 0
-        for s in range(n_valid):
-            best = 0
-            for c in range(1, n_classes):
-                if counts[s, c] > counts[s, best]:
-                    best = c
-            if best == labels[lo * 64 + s]:
-                hits += 1
-        correct[b] = hits
-    return correct.sum()
+        lo = b * CHUNK
+        hits[b] = _block_hits(x, lo, min(CHUNK, n_words - lo), wires, leaves, k, members, g_start, n_classes,
+                              n_bits, n_idx, labels)
+    return hits.sum()
