@@ -94,10 +94,10 @@ def _leaves(tables, k, todo):
 def _by_level(wires, n_in, todo):
     """The LUTs of ``todo`` (topological order) grouped by level: ``order[start[l]:start[l+1]]`` is level l.
 
-    A LUT's level is 1 + the deepest LUT it reads (0 when it reads only inputs); LUTs of one level never read
-    each other, so they can be evaluated in parallel."""
+    A LUT's level is 1 + the deepest LUT of ``todo`` it reads (0 when it reads none); LUTs of one level never
+    read each other, so they can be evaluated in parallel."""
     n_luts = wires.shape[0]
-    level = np.zeros(n_luts, dtype=np.int64)
+    level = np.full(n_luts, -1, dtype=np.int64)      # -1: not in todo (its row is ready: an input, or clean)
     n_levels = 0
     for t in range(todo.shape[0]):
         i = todo[t]
@@ -267,8 +267,10 @@ def _copy_rows(dst, src, rows, first, nw):
     """dst[r, :nw] = src[r, first:first+nw] for r in rows: whole rows, so every thread streams sequentially."""
     for j in prange(rows.shape[0]):
         r = rows[j]
+        d = dst[r]
+        v = src[r, first:first + nw]     # a view indexed from 0: see _lut_chunk
         for w in range(nw):
-            dst[r, w] = src[r, first + w]
+            d[w] = v[w]
 
 
 # ---- whole-network evaluation -----------------------------------------------------------------------------------
@@ -357,9 +359,9 @@ def _count_block(S, lo, nw, row0, members, start, n_classes, n_bits, cnt, carry)
             for w in range(nw):
                 cnt[c, q, w] = _ZERO
         for m in range(start[c], start[c + 1]):
-            r = row0 + members[m]
+            row = S[row0 + members[m], lo:lo + nw]
             for w in range(nw):
-                carry[w] = S[r, lo + w]
+                carry[w] = row[w]
             for q in range(n_bits):
                 for w in range(nw):
                     s = cnt[c, q, w]
@@ -367,34 +369,67 @@ def _count_block(S, lo, nw, row0, members, start, n_classes, n_bits, cnt, carry)
                     carry[w] = s & carry[w]
 
 
+# byte i of _SPREAD[b] is bit i of b: spreads 8 samples' bits into 8 bytes with one table load
+_SPREAD = np.array([sum(((b >> i) & 1) << (8 * i) for i in range(8)) for b in range(256)], dtype=np.uint64)
+
+
 @njit(cache=True, inline="always")
-def _unslice(planes, n_bits, out):
-    """``out[bit] = sum(((planes[q] >> bit) & 1) << q for q < n_bits)`` for the 64 samples of a word: bit-sliced
-    numbers back to integers, one vectorizable pass over the 64 lanes per bit plane."""
-    for bit in range(64):
-        out[bit] = 0
-    for q in range(n_bits):
-        word = planes[q]
-        for bit in range(64):
-            out[bit] |= np.int64((word >> np.uint64(bit)) & _ONE) << q
+def _unslice(planes, n_bits, out, acc):
+    """``out[s] = sum(((planes[q] >> s) & 1) << q for q < n_bits)`` for the 64 samples s of a word: bit-sliced
+    numbers back to integers. Up to 8 bit planes (values < 256) each sample gets a byte of ``acc`` (uint64[8]),
+    filled by table lookups 8 samples at a time; wider ones take a vectorized pass over the 64 lanes a plane."""
+    if n_bits <= 8:
+        for j in range(8):
+            acc[j] = _ZERO
+        for q in range(n_bits):
+            word = planes[q]
+            for j in range(8):
+                acc[j] |= _SPREAD[(word >> np.uint64(8 * j)) & np.uint64(255)] << np.uint64(q)
+        for s in range(64):
+            out[s] = np.int64((acc[s >> 3] >> np.uint64(8 * (s & 7))) & np.uint64(255))
+    else:
+        for s in range(64):
+            out[s] = 0
+        for q in range(n_bits):
+            word = planes[q]
+            for s in range(64):
+                out[s] |= np.int64((word >> np.uint64(s)) & _ONE) << q
 
 
 @njit(cache=True)
 def _scores_block(sig, lo, nw, n_in, members, start, n_classes, n_bits, n_samples, scores):
     cnt = np.empty((n_classes, n_bits, nw), dtype=np.uint64)
     carry = np.empty(nw, dtype=np.uint64)
-    planes = np.empty(n_bits, dtype=np.uint64)
-    lane = np.empty(64, dtype=np.int64)
     _count_block(sig, lo, nw, n_in, members, start, n_classes, n_bits, cnt, carry)
+    if n_bits <= 8:
+        # scores < 256: byte s of acc[c] is sample s's score for class c, spread 8 samples per table load
+        acc = np.empty((n_classes, 8), dtype=np.uint64)
+        accb = acc.view(np.uint8)
+        for w in range(nw):
+            for c in range(n_classes):
+                for j in range(8):
+                    acc[c, j] = _ZERO
+                for q in range(n_bits):
+                    word = cnt[c, q, w]
+                    for j in range(8):
+                        acc[c, j] |= _SPREAD[(word >> np.uint64(8 * j)) & np.uint64(255)] << np.uint64(q)
+            base = (lo + w) * 64
+            for s in range(min(64, n_samples - base)):      # sample-major, as scores is laid out
+                for c in range(n_classes):
+                    scores[base + s, c] = accb[c, s]
+        return
+    planes = np.empty(n_bits, dtype=np.uint64)
+    lanes = np.empty((n_classes, 64), dtype=np.int64)
+    spare = np.empty(8, dtype=np.uint64)
     for w in range(nw):
-        base = (lo + w) * 64
-        nb = min(64, n_samples - base)
         for c in range(n_classes):
             for q in range(n_bits):
                 planes[q] = cnt[c, q, w]
-            _unslice(planes, n_bits, lane)
-            for bit in range(nb):
-                scores[base + bit, c] = lane[bit]
+            _unslice(planes, n_bits, lanes[c], spare)
+        base = (lo + w) * 64
+        for s in range(min(64, n_samples - base)):
+            for c in range(n_classes):
+                scores[base + s, c] = lanes[c, s]
 
 
 @njit(parallel=dict(_PRANGE_ONLY), cache=True)
@@ -469,6 +504,7 @@ def _hits_block(S, lo, nw, first, n_in, members, start, n_classes, n_bits, n_idx
     idx = np.empty((n_idx, nw), dtype=np.uint64)
     planes = np.empty(n_idx, dtype=np.uint64)
     pred = np.empty(64, dtype=np.int64)
+    acc = np.empty(8, dtype=np.uint64)
     _count_block(S, lo, nw, n_in, members, start, n_classes, n_bits, cnt, carry)
     _argmax_block(cnt, n_classes, n_bits, nw, idx)
     hits = 0
@@ -476,7 +512,7 @@ def _hits_block(S, lo, nw, first, n_in, members, start, n_classes, n_bits, n_idx
         base = (first + lo + w) * 64
         for j in range(n_idx):
             planes[j] = idx[j, w]
-        _unslice(planes, n_idx, pred)
+        _unslice(planes, n_idx, pred, acc)
         for bit in range(min(64, n_samples - base)):
             hits += pred[bit] == labels[base + bit]
     return hits

@@ -9,6 +9,7 @@ several blocks and a partial last block (and a partial last word) run.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from hcl import kernels, reference
@@ -136,6 +137,22 @@ def test_count_correct_ignores_padding_samples():
         labels = np.ones(n, dtype=np.int64)
         assert kernels.count_correct(pack_bits(rng.random((n, 4)) < 0.5), wires, tables, 3, group_of, 2,
                                      labels) == n
+
+
+@pytest.mark.parametrize("n_classes,last", [(2, 600), (300, 300)])
+def test_wide_scores_and_many_classes(n_classes, last):
+    """Groups of 300 LUTs (scores need 9 bits) and 300 classes (class indices need 9 bits) leave the fast
+    byte-wide paths of the scoring kernels."""
+    rng = np.random.default_rng(n_classes)
+    net = random_network(rng, 4, 12, [16, last], n_classes)
+    bits = rng.random((200, 12)) < 0.5
+    wires, tables, group_of = net.flat()
+    scores = kernels.class_scores(signals(net, bits), net.n_inputs, group_of, n_classes, len(bits))
+    assert np.array_equal(scores, reference.class_scores(net, bits))
+    predictions = reference.predict(net, bits)
+    labels = np.where(rng.random(len(bits)) < 0.5, predictions, rng.integers(0, n_classes, len(bits)))
+    hits = kernels.count_correct(pack_bits(bits), wires, tables, 4, group_of, n_classes, labels)
+    assert hits == int((predictions == labels).sum())
 
 
 # ---- delta evaluation ---------------------------------------------------------------------------------------------
