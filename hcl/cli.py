@@ -204,5 +204,21 @@ def compare(task, data, seed, quick, out, export_dir, threads, as_json):
         click.echo(f"results: {result.out}/ (compare.md, compare.csv, compare.json, cost.png, examples.png, lut/)")
 
 
+@main.command()
+@click.argument("design", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--target", required=True,
+              help="xilinx: Yosys synth_xilinx (post-synthesis LUTs, depth); ice40: + nextpnr-ice40 (routed Fmax).")
+@click.option("--family", default=None,
+              help="Xilinx family (ultrascale or 7series) for synth_xilinx and the per-level delay. Default ultrascale.")
+@click.option("--timeout", type=float, default=900, show_default=True, help="Seconds the whole flow may take.")
+@click.option("--no-cache", is_flag=True, help="Run the tools even when a cached result matches.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def synth(design, target, family, timeout, no_cache, as_json):
+    """Synthesize an emitted design (hcl emit-vhdl) and set the tool's LUTs and depth beside hcl's estimate."""
+    from hcl.synth import format_table, synth as run_synth
+    result = run_synth(design, target, family=family, timeout=timeout, use_cache=not no_cache)
+    click.echo(json.dumps(result) if as_json else format_table(result))
+
+
 if __name__ == "__main__":
     main()

@@ -1,12 +1,27 @@
-"""Hardware cost model: LUT6-fabric LUT count and logic depth of a whole design, encoder and output included.
+"""Hardware cost model: LUT count and logic depth of the whole design hcl emits (encoder, network, output logic).
 
-This is an estimate (the figure `--max-luts` limits and `hcl info` reports); `hcl synth` measures the real count.
-Parts:
-* ``luts_encoder``: one comparator ``x >= T`` / ``x == V`` per input bit on the raw W-bit word. Only the bits of
-  ``x`` above T's trailing zeros matter; up to 6 of them fit one LUT6, longer ones chain 5 new bits per LUT.
-* ``luts_network``: one fabric LUT per K-input LUT (K <= 6).
-* ``luts_output``: per class a popcount of its group (6:3 compressors, then adders one LUT per sum bit), then an
-  argmax over the class scores (a comparator and a mux per class after the first).
+This is an estimate (the figure `--max-luts` limits, `hcl info` reports and the genetic search minimizes, once per
+individual, so it must stay cheap: a few numpy passes over the wiring, no synthesis). `hcl synth` measures the real
+count. The model is calibrated against Yosys 0.23 ``synth_xilinx -family xcup`` (LUT1..LUT6 cells; MUXF7/8 and
+CARRY4 are not LUTs) on the VHDL that ``templates/network.vhd.j2`` renders; ``benchmarks/bench_synth.py`` re-measures
+it and writes the model-vs-tool table to ``benchmarks/results/synth.md``. What synthesis does, and so what is counted:
+
+* ``luts_encoder``: one comparator ``x >= T`` / ``x == V`` per encoded bit that some live LUT reads (Yosys removes
+  the others). Yosys splits a comparison with a constant into 6-bit chunks from the top (techmap cmp2lcu). Up to 2
+  chunks (W <= 12) it stays plain logic that ABC maps: only the bits above T's trailing zeros matter, so a
+  ``--threshold-bits 6`` comparator is one LUT6 and a power-of-two threshold is a wire. From 3 chunks on (W >= 13)
+  it becomes a CARRY4 chain whose every chunk costs two LUTs (propagate, generate) whatever T's low bits are;
+  comparators on one feature share the chunks where their thresholds agree (e.g. all-zero low chunks).
+* ``luts_network``: one LUT per live K-input LUT (in the cone of some class output) whose table depends on at
+  least two distinct signals; a constant, a buffer or an inverter costs nothing (folded into its readers). ABC also
+  absorbs a LUT that has a single reader when the union of their inputs still fits one LUT6 -- common for K <= 4,
+  never for K = 6 -- so those are not counted either.
+* ``luts_output``: per class the popcount of its group, then the argmax tree. The template's popcount (a loop of
+  conditional increments) becomes a chain of adders with carry chains, which costs far more than a compressor
+  tree and grows with n * log2(n): its cost is a table measured in context (fed by a LUT layer), see
+  POPCOUNT_LUTS. The argmax tree costs per node a score comparator and the muxes of value and index.
+
+Depth counts LUT levels (not carries or MUXF7/8), input to class output, as ``hcl synth`` measures it.
 """
 
 from __future__ import annotations
@@ -14,80 +29,279 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
+from hcl.errors import ConfigError
 from hcl.network import Network
 
+LUT_INPUTS = 6
+# Yosys cmp2lcu packs 6 bits of a constant comparison per chunk; a chain of 1 or 2 chunks stays logic (the Xilinx
+# $lcu map refuses widths <= 2), 3 or more become a CARRY4 chain.
+CHUNK_BITS = 6
+LOGIC_CHUNKS = 2
 
-def comparator_bits(threshold: int, width: int, op: str) -> int:
-    """Raw input bits a comparator really depends on."""
+# The popcount style of templates/network.vhd.j2 these tables were measured for; tests/test_cost.py checks that the
+# template still has it. "loop": `if v(i) = '1' then n := n + 1`; "add": `n := n + unsigned'(0 => v(i))`.
+POPCOUNT_STYLE = "loop"
+
+# LUTs of a popcount of n bits, measured with Yosys 0.23 synth_xilinx -family xcup ({n: LUTs}, interpolated between
+# the points). Two contexts, because ABC maps the popcount differently in each:
+# * "registered": its inputs come from flip-flops (the last LUT layer is registered): the mean of the popcount alone
+#   and fed by one LUT layer;
+# * "combinational": fed by the LUT network in the same combinational stage: a least-squares fit over one LUT layer
+#   (K = 4 and 6) feeding one popcount and C = 2..10 popcounts feeding the argmax tree (with the argmax terms below).
+# ABC's count for one popcount varies by +-20 % with its surroundings; these are central values.
+_POPCOUNT_POINTS = {
+    ("loop", "registered"): {
+        1: 0, 2: 3, 3: 3, 4: 9, 5: 16, 6: 18, 7: 24, 8: 38, 9: 52, 10: 64, 11: 76, 12: 89, 13: 105, 14: 108,
+        15: 122, 16: 157, 17: 182, 18: 183, 19: 198, 20: 212, 24: 270, 28: 323, 32: 446, 40: 576, 48: 706,
+        64: 1127},
+    ("loop", "combinational"): {
+        1: 0, 2: 3, 3: 3, 4: 9, 5: 15, 6: 30, 7: 24, 8: 53, 9: 48, 10: 64, 11: 77, 12: 94, 13: 108, 14: 118,
+        15: 129, 16: 166, 17: 189, 18: 194, 19: 206, 20: 221, 24: 279, 28: 331, 32: 458, 40: 584, 48: 719,
+        64: 1139},
+    ("add", "registered"): {
+        1: 0, 2: 4, 3: 2, 4: 3, 5: 3, 6: 4, 7: 4, 8: 10, 9: 10, 10: 19, 11: 17, 12: 32, 13: 32, 14: 17, 15: 19,
+        16: 30, 17: 29, 18: 42, 19: 34, 20: 42, 24: 61, 28: 71, 32: 80, 40: 127, 48: 150, 64: 193},
+}
+_POPCOUNT_POINTS[("add", "combinational")] = _POPCOUNT_POINTS[("add", "registered")]
+_POPCOUNT_MAX = 64
+# Beyond 64 bits: LUTs per bit = a * score width + b (fitted on n = 24 .. 64).
+_POPCOUNT_TAIL = {"loop": (2.9, -3.0), "add": (0.5, -0.5)}
+# LUT levels of the popcount fed by one LUT layer (the netlist's depth less that layer's level).
+_POPCOUNT_LEVEL_POINTS = {
+    "loop": {1: 0, 2: 1, 3: 1, 4: 3, 5: 4, 6: 5, 7: 5, 8: 7, 10: 10, 12: 12, 16: 16, 20: 20, 24: 23, 32: 31, 48: 48,
+             64: 64},
+    "add": {1: 0, 64: 10},
+}
+# Combinational stage only: ABC, mapping for depth, copies last-layer LUTs into the popcount's first stages when a
+# group is long enough for the popcount chain to be the critical path. Extra LUTs per last-layer LUT of such a group,
+# by K (a K = 4 LUT plus the two data inputs of an increment mux still fits a LUT6, so it is copied more often).
+_CHAIN_COPY_MIN_GROUP = 6
+_CHAIN_COPY_PER_LUT = {2: 3.0, 3: 3.0, 4: 3.0, 5: 2.0, 6: 1.0}
+
+# Argmax tree: LUTs per score bit of each node below the root (the root's value mux is dead: no port reads it, and
+# ABC folds the root's comparison into the popcounts' last stage). Fitted with the popcount table above.
+_ARGMAX_PER_BIT = 1.88
+
+# 64-bit masks of the table addresses whose bit i is 0: table >> 2^i compared under this mask tells whether the
+# output depends on input i.
+_LOW_HALF = [np.uint64(m) for m in (0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F,
+                                     0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF, 0x00000000FFFFFFFF)]
+
+
+# ---- encoder ---------------------------------------------------------------------------------------------------
+
+def comparator_bits(threshold: int, width: int, op: str, signed: bool = False) -> int:
+    """Raw input bits a comparator really depends on (0: the result is constant)."""
     if op == "==":
         return width
-    t = int(threshold)
+    t = int(threshold) + ((1 << (width - 1)) if signed else 0)   # signed x >= t  <=>  x + 2^(W-1) >= t + 2^(W-1)
     if t <= 0 or t >= (1 << width):
         return 0
     return width - ((t & -t).bit_length() - 1)
 
 
 def comparator_cost(bits: int) -> tuple[int, int]:
-    """(LUTs, levels) of a comparator on `bits` input bits."""
-    if bits == 0:
-        return 0, 0
-    if bits <= 6:
+    """(LUTs, levels) of a comparator built as logic on `bits` input bits (inputs of at most 12 bits)."""
+    if bits <= 1:
+        return 0, 0   # constant, or a wire of the input
+    if bits <= LUT_INPUTS:
         return 1, 1
-    luts = math.ceil((bits - 1) / 5)
-    return luts, math.ceil(math.log(bits, 6))
+    return math.ceil((bits - 1) / (LUT_INPUTS - 1)), math.ceil(math.log(bits, LUT_INPUTS))
 
 
-def popcount_cost(n: int) -> tuple[int, int]:
-    """(LUTs, levels) to count the ones among n bits."""
+def _chunks(t: int, width: int) -> list[tuple[int, int]]:
+    """(chunk index, chunk value) of a constant split into 6-bit chunks from the most significant bit down."""
+    out, hi, c = [], width, 0
+    while hi > 0:
+        lo = max(0, hi - CHUNK_BITS)
+        out.append((c, (t >> lo) & ((1 << (hi - lo)) - 1)))
+        hi, c = lo, c + 1
+    return out
+
+
+def encoder_cost(encoder: dict[str, Any] | None, used: np.ndarray | None = None) -> tuple[int, int]:
+    """(LUTs, levels) of the comparators whose bits are `used` (default: all)."""
+    enc = encoder or {}
+    width = enc.get("input_width")
+    if not width:
+        return 0, 0
+    signed = bool(enc.get("signed", False))
+    bits = enc.get("bits", [])
+    luts, levels = 0, 0
+    carry_chunks: set[tuple[int, int, int]] = set()
+    carry = -(-width // CHUNK_BITS) > LOGIC_CHUNKS
+    for i, (feature, op, t) in enumerate(bits):
+        if used is not None and not used[i]:
+            continue
+        b = comparator_bits(t, width, op, signed)
+        if b == 0:
+            continue
+        if carry:
+            tu = int(t) + ((1 << (width - 1)) if signed and op != "==" else 0)
+            carry_chunks.update((feature, c, v if op != "==" else -1 - v) for c, v in _chunks(tu, width))
+            levels = max(levels, 1)
+        else:
+            n, lv = comparator_cost(b)
+            luts += n
+            levels = max(levels, lv)
+    return luts + 2 * len(carry_chunks), levels
+
+
+# ---- network -----------------------------------------------------------------------------------------------------
+
+def support(wiring: np.ndarray, tables: np.ndarray, k: int) -> np.ndarray:
+    """int64 [n, k]: per LUT the distinct signals its table depends on, sorted, padded with -1."""
+    t = np.asarray(tables, dtype=np.uint64)
+    w = np.asarray(wiring, dtype=np.int64)
+    dep = np.empty(w.shape, dtype=bool)
+    for i in range(k):
+        shift = np.uint64(1 << i)
+        dep[:, i] = (t & _LOW_HALF[i]) != ((t >> shift) & _LOW_HALF[i])
+    return _distinct(np.where(dep, w, -1))
+
+
+def _distinct(ids: np.ndarray) -> np.ndarray:
+    """Row-wise sorted distinct non-negative ids, padded with -1 at the end."""
+    s = np.sort(ids, axis=1)
+    dup = np.zeros(s.shape, dtype=bool)
+    dup[:, 1:] = s[:, 1:] == s[:, :-1]
+    s = np.where(dup | (s < 0), np.iinfo(np.int64).max, s)
+    s = np.sort(s, axis=1)
+    return np.where(s == np.iinfo(np.int64).max, -1, s)
+
+
+def network_cost(net: Network) -> tuple[int, np.ndarray]:
+    """(LUTs, live-input mask) of the LUT layers, as ABC maps them (see the module docstring)."""
+    live = net.live_luts()
+    offsets = net.layer_offsets()
+    sup = []   # per layer: global ids of the signals each live LUT depends on
+    keep = []  # per layer: live and depending on >= 2 signals (a real LUT)
+    for layer, (w, t) in enumerate(zip(net.wiring, net.tables)):
+        s = support(w[live[layer]], t[live[layer]], net.k)
+        s = np.where(s >= 0, s + offsets[layer], -1)
+        sup.append(s)
+        keep.append((s >= 0).sum(axis=1) >= 2)
+    luts = int(sum(int(m.sum()) for m in keep))
+    if net.k < LUT_INPUTS:
+        luts -= _absorbed(net, live, sup, keep, offsets)
+    used = np.zeros(net.n_inputs, dtype=bool)
+    first = sup[0][sup[0] >= 0]
+    used[first] = True
+    return luts, used
+
+
+def _absorbed(net: Network, live: list[np.ndarray], sup: list[np.ndarray], keep: list[np.ndarray],
+              offsets: np.ndarray) -> int:
+    """LUTs with one reader that the reader swallows, the union of inputs fitting a LUT6 (greedy, per reader)."""
+    total = 0
+    for layer in range(len(sup) - 1):
+        # map global ids of this layer's LUTs to their row among the live ones
+        n_all = net.layer_sizes[layer]
+        row = np.full(n_all, -1, dtype=np.int64)
+        row[live[layer]] = np.arange(int(live[layer].sum()))
+        readers = sup[layer + 1]
+        local = np.where(readers >= 0, readers - offsets[layer + 1], -1)
+        fan = np.bincount(local[local >= 0], minlength=n_all)
+        cur = np.full((readers.shape[0], LUT_INPUTS), -1, dtype=np.int64)
+        width = min(readers.shape[1], LUT_INPUTS)
+        cur[:, :width] = readers[:, :width]
+        for p in range(readers.shape[1]):
+            d = local[:, p]
+            r = np.where(d >= 0, row[np.maximum(d, 0)], -1)
+            ok = (d >= 0) & (r >= 0) & (fan[np.maximum(d, 0)] == 1)
+            ok &= np.where(r >= 0, keep[layer][np.maximum(r, 0)], False) & keep[layer + 1]
+            if not ok.any():
+                continue
+            drv = np.where(ok[:, None], sup[layer][np.maximum(r, 0)], -1)
+            me = readers[:, p][:, None]
+            merged = _distinct(np.concatenate([np.where(cur == me, -1, cur), drv], axis=1))
+            size = (merged >= 0).sum(axis=1)
+            ok &= size <= LUT_INPUTS
+            cur = np.where(ok[:, None], merged[:, :LUT_INPUTS], cur)
+            total += int(ok.sum())
+    return total
+
+
+# ---- output logic ------------------------------------------------------------------------------------------------
+
+def _dense(points: dict[int, int]) -> np.ndarray:
+    ns = sorted(points)
+    return np.interp(np.arange(_POPCOUNT_MAX + 1), ns, [points[n] for n in ns]).round().astype(np.int64)
+
+
+_POPCOUNT_TABLE = {key: _dense(points) for key, points in _POPCOUNT_POINTS.items()}
+_POPCOUNT_LEVEL_TABLE = {style: _dense(points) for style, points in _POPCOUNT_LEVEL_POINTS.items()}
+
+
+def popcount_cost(n: int, registered: bool = False) -> tuple[int, int]:
+    """(LUTs, levels) to count the ones among n bits as the template's popcount synthesizes; `registered`: its
+    inputs come from flip-flops rather than from LUTs of the same combinational stage."""
     if n <= 1:
         return 0, 0
-    if n <= 6:
-        return max(1, math.ceil(math.log2(n + 1))), 1
-    chunks = math.ceil(n / 6)
-    luts, levels = 3 * chunks, 1
-    width, count = 3, chunks
-    while count > 1:
-        pairs = count // 2
-        luts += pairs * (width + 1)
-        count = count - pairs
-        width += 1
-        levels += 1
-    return luts, levels
+    width = n.bit_length()
+    if n <= _POPCOUNT_MAX:
+        luts = int(_POPCOUNT_TABLE[POPCOUNT_STYLE, "registered" if registered else "combinational"][n])
+        levels = int(_POPCOUNT_LEVEL_TABLE[POPCOUNT_STYLE][n])
+    else:
+        a, b = _POPCOUNT_TAIL[POPCOUNT_STYLE]
+        luts = int(round(n * (a * width + b)))
+        lv = _POPCOUNT_LEVEL_POINTS[POPCOUNT_STYLE]
+        levels = int(round(lv[_POPCOUNT_MAX] * n / _POPCOUNT_MAX))
+    return luts, max(1, levels)
+
+
+def last_layer_registered(registers: str, n_layers: int) -> bool:
+    """Whether `hcl emit-vhdl --registers` puts flip-flops between the last LUT layer and the popcounts."""
+    text = str(registers).strip().lower()
+    if text == "none":
+        return False
+    if text == "layer":
+        return True
+    if text.startswith("every="):
+        try:
+            n = int(text[6:])
+        except ValueError:
+            n = 0
+        if n >= 1:
+            return n_layers % n == 0
+    raise ConfigError(f"registers {registers!r}: use none, layer or every=N (N >= 1)")
 
 
 def argmax_cost(n_classes: int, score_width: int) -> tuple[int, int]:
+    """(LUTs, levels) of the argmax tree over `n_classes` scores of `score_width` bits."""
     if n_classes <= 1:
         return 0, 0
-    index_width = math.ceil(math.log2(n_classes))
-    per_stage = math.ceil(score_width / 3) + score_width + index_width
-    levels = math.ceil(math.log2(n_classes)) * (comparator_cost(2 * score_width)[1] + 1)
-    return (n_classes - 1) * per_stage, levels
+    luts = _ARGMAX_PER_BIT * (n_classes - 2) * score_width
+    # measured: (S - 1) / 2 LUT levels per tree level -- ABC merges each node's compare and mux with the next node's
+    levels = max(1, int(round(math.ceil(math.log2(n_classes)) * (score_width - 1) / 2)))
+    return int(round(luts)), levels
 
 
-def estimate(net: Network) -> dict[str, Any]:
-    """LUTs and depth of the design hcl emits for `net` (encoder + network + output logic)."""
-    luts_encoder, depth_encoder = 0, 0
-    enc = net.encoder or {}
-    width = enc.get("input_width")
-    if width:
-        for _, op, t in enc.get("bits", []):
-            luts, levels = comparator_cost(comparator_bits(t, width, op))
-            luts_encoder += luts
-            depth_encoder = max(depth_encoder, levels)
+def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
+    """LUTs and depth of the design hcl emits for `net` (encoder + network + output logic) with the given
+    ``--registers`` (the search prices the default, combinational design)."""
+    registered = last_layer_registered(registers, net.depth)
+    luts_network, used = network_cost(net)
+    luts_encoder, depth_encoder = encoder_cost(net.encoder, used)
     group_sizes = [len(g) for g in net.groups]
-    pop = [popcount_cost(n) for n in group_sizes]
+    pop = [popcount_cost(n, registered) for n in group_sizes]
     score_width = max(1, max(group_sizes).bit_length())
     arg_luts, arg_levels = argmax_cost(net.n_classes, score_width)
     luts_output = sum(p[0] for p in pop) + arg_luts
+    if not registered and POPCOUNT_STYLE == "loop":
+        copies = _CHAIN_COPY_PER_LUT[net.k] * sum(n for n in group_sizes if n >= _CHAIN_COPY_MIN_GROUP)
+        luts_output += int(round(copies))
     depth_output = max(p[1] for p in pop) + arg_levels
     return {
-        "luts": luts_encoder + net.n_luts + luts_output,
+        "luts": luts_encoder + luts_network + luts_output,
         "luts_encoder": luts_encoder,
-        "luts_network": net.n_luts,
+        "luts_network": luts_network,
         "luts_output": luts_output,
         "depth": depth_encoder + net.depth + depth_output,
         "depth_encoder": depth_encoder,
         "depth_network": net.depth,
         "depth_output": depth_output,
-        "estimate": "hcl.cost model (LUT6 fabric), not a synthesis result",
+        "estimate": "hcl.cost model (LUT6 fabric, calibrated on Yosys synth_xilinx), not a synthesis result",
     }

@@ -1,0 +1,177 @@
+"""Unit tests of the cost model (hcl.cost): each rule on a hand-made case whose synthesis outcome is known."""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+
+import numpy as np
+import pytest
+
+from hcl import cost
+from hcl.network import Network, random_network, table_mask
+
+
+def enc_dict(width, bits, signed=False):
+    return {"kind": "comparators", "method": "quantile", "bits_per_feature": 4, "n_features": 4,
+            "input_width": width, "signed": signed, "bits": [list(b) for b in bits]}
+
+
+def chain_net(k, wiring, tables, n_inputs, groups=((0,), (1,))):
+    """A network from explicit per-layer wiring/tables lists."""
+    w = [np.asarray(x, dtype=np.int32) for x in wiring]
+    t = [np.asarray(x, dtype=np.uint64) for x in tables]
+    return Network(k, n_inputs, w, t, [list(g) for g in groups], [str(i) for i in range(len(groups))]).validate()
+
+
+XOR = {k: sum(1 << a for a in range(1 << k) if bin(a).count("1") % 2) for k in range(2, 7)}
+
+
+# ---- comparators ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("t, width, bits", [(128, 8, 1), (192, 8, 2), (69, 8, 8), (4, 8, 6), (0, 8, 0), (256, 8, 0),
+                                            (3072, 12, 2), (1, 12, 12)])
+def test_comparator_bits_are_the_bits_above_the_trailing_zeros(t, width, bits):
+    assert cost.comparator_bits(t, width, ">=") == bits
+
+
+def test_signed_comparator_bits_offset_the_threshold():
+    # signed x >= 0 on 8 bits is the inverted sign bit: one bit; x >= -128 always holds
+    assert cost.comparator_bits(0, 8, ">=", signed=True) == 1
+    assert cost.comparator_bits(-128, 8, ">=", signed=True) == 0
+    assert cost.comparator_bits(5, 8, "==") == 8
+
+
+def test_comparator_cost_wire_lut_and_wide():
+    assert cost.comparator_cost(0) == (0, 0)
+    assert cost.comparator_cost(1) == (0, 0)      # x >= 2^j on the top bit: a wire
+    assert cost.comparator_cost(6) == (1, 1)
+    luts, levels = cost.comparator_cost(12)
+    assert luts >= 2 and levels == 2
+
+
+def test_encoder_counts_only_used_bits_and_rounded_thresholds_cost_one_lut():
+    # x >= 64: x[7] | x[6]; x >= 128: the wire x[7]; x >= 192: x[7] & x[6]; x >= 100: bits 7..2, one LUT6
+    enc = enc_dict(8, [(0, ">=", 64), (0, ">=", 128), (0, ">=", 192), (1, ">=", 100)])
+    assert cost.encoder_cost(enc)[0] == 1 + 0 + 1 + 1
+    assert cost.encoder_cost(enc, np.array([False, True, False, False]))[0] == 0
+    assert cost.encoder_cost(enc, np.array([False, False, True, True]))[0] == 2
+
+
+def test_wide_inputs_become_carry_chains_sharing_equal_chunks():
+    # 16-bit words: three 6-bit chunks (bits 15..10, 9..4, 3..0), two LUTs each; thresholds rounded to the top 6
+    # bits share their two all-zero low chunks, so four comparators on one feature cost 2 * (4 + 2).
+    ts = [1024 * v for v in (5, 20, 40, 60)]
+    enc = enc_dict(16, [(0, ">=", t) for t in ts])
+    assert cost.encoder_cost(enc) == (12, 1)
+    # a second feature shares nothing with the first
+    enc2 = enc_dict(16, [(0, ">=", t) for t in ts] + [(1, ">=", t) for t in ts])
+    assert cost.encoder_cost(enc2)[0] == 24
+
+
+def test_encoder_without_integer_width_costs_nothing():
+    assert cost.encoder_cost(None) == (0, 0)
+    assert cost.encoder_cost({"input_width": None, "bits": [[0, ">=", 0.5]]}) == (0, 0)
+
+
+# ---- network -----------------------------------------------------------------------------------------------------
+
+def test_support_ignores_inputs_the_table_does_not_read_and_merges_duplicate_wires():
+    k = 4
+    and01 = sum(1 << a for a in range(16) if (a & 3) == 3)        # in0 & in1: in2, in3 are don't-cares
+    sup = cost.support(np.array([[5, 6, 7, 8], [5, 5, 7, 8], [1, 2, 3, 4]]),
+                       np.array([and01, XOR[4], 0], dtype=np.uint64), k)
+    assert sup[0].tolist() == [5, 6, -1, -1]
+    assert sup[1].tolist() == [5, 7, 8, -1]                       # wire 5 twice is one signal
+    assert sup[2].tolist() == [-1, -1, -1, -1]                    # constant
+
+
+def test_dead_constant_and_buffer_luts_cost_nothing():
+    k = 6
+    buf = sum(1 << a for a in range(64) if a & 1)                # output = input 0
+    wiring = [[[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7], [3, 4, 5, 6, 7, 8]],
+              [[0, 1, 2, 0, 1, 2], [0, 1, 2, 0, 1, 2]]]
+    tables = [[XOR[6], XOR[6], buf, 0], [XOR[6], table_mask(6)]]  # layer-1 LUT 3 is dead (nobody reads it)
+    net = chain_net(k, wiring, tables, 9)
+    luts, used = cost.network_cost(net)
+    # live: layer 1 LUTs 0, 1 (xor) and 2 (buffer of input 2: free); layer 2: xor of repeated wires, constant (free)
+    assert luts == 2 + 1
+    # comparators 7 and 8 are read only by the buffer (which ignores them) and the dead LUT
+    assert used.tolist() == [True] * 7 + [False, False]
+
+
+def test_k4_lut_with_one_reader_is_absorbed_when_the_union_fits_a_lut6():
+    k = 4
+    # layer-1 LUT 0 (inputs 0..3) has one reader, layer-2 LUT 0, whose other inputs are LUTs 1, 2: 4 + 2 = 6 inputs,
+    # one LUT6. Likewise LUT 3 into layer-2 LUT 1. LUTs 1 and 2 have two readers each and stay.
+    wiring = [[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [0, 4, 8, 9]],
+              [[0, 1, 2, 2], [1, 2, 3, 3]]]
+    tables = [[XOR[4]] * 4, [XOR[4], XOR[4]]]
+    net = chain_net(k, wiring, tables, 12)
+    assert cost.network_cost(net)[0] == 6 - 2
+    # every LUT read by both readers: nothing is absorbed (it would be duplicated)
+    wiring[1] = [[0, 1, 2, 3], [1, 2, 3, 0]]
+    assert cost.network_cost(chain_net(k, wiring, tables, 12))[0] == 6
+    # the same wiring at K = 6 cannot absorb anything: every LUT already has 6 inputs
+    net6 = random_network(np.random.default_rng(0), 6, 40, [30, 10], 2)
+    live = sum(int(m.sum()) for m in net6.live_luts())
+    assert cost.network_cost(net6)[0] == live
+
+
+def test_random_k6_network_costs_its_live_luts():
+    net = random_network(np.random.default_rng(3), 6, 32, [64, 20], 2)
+    live = sum(int(m.sum()) for m in net.live_luts())
+    assert live < net.n_luts                                       # some first-layer LUTs are read by nobody
+    assert cost.estimate(net)["luts_network"] == live
+
+
+# ---- output logic ------------------------------------------------------------------------------------------------
+
+def test_popcount_costs_grow_with_the_group_and_join_the_tail_smoothly():
+    assert cost.popcount_cost(1) == (0, 0)
+    luts = [cost.popcount_cost(n)[0] for n in (4, 8, 16, 32, 64, 128)]
+    assert luts == sorted(luts)
+    at, beyond = cost.popcount_cost(64)[0], cost.popcount_cost(65)[0]
+    assert abs(beyond - at) / at < 0.1
+    assert all(cost.popcount_cost(n)[1] >= 1 for n in range(2, 130))
+
+
+def test_argmax_cost_grows_with_classes_and_score_width():
+    assert cost.argmax_cost(1, 4) == (0, 0)
+    assert cost.argmax_cost(2, 4)[0] < cost.argmax_cost(4, 4)[0] < cost.argmax_cost(10, 4)[0]
+    assert cost.argmax_cost(10, 3)[0] < cost.argmax_cost(10, 6)[0]
+
+
+def test_template_popcount_is_the_style_the_tables_were_measured_for():
+    """The popcount tables are measurements of one VHDL idiom: re-measure (bench_synth.py --calibrate) on a change."""
+    text = importlib.resources.files("hcl.templates").joinpath("network.vhd.j2").read_text()
+    body = re.search(r"function popcount.*?end function;", text, re.S)
+    assert body, "templates/network.vhd.j2 has no popcount function"
+    style = "loop" if re.search(r"n\s*:=\s*n\s*\+\s*1\s*;", body.group(0)) else "add"
+    assert style == cost.POPCOUNT_STYLE, (f"the template's popcount is the {style!r} idiom but hcl.cost's tables are "
+                                          f"for {cost.POPCOUNT_STYLE!r}: re-run benchmarks/bench_synth.py --calibrate")
+
+
+# ---- the whole estimate ------------------------------------------------------------------------------------------
+
+def test_estimate_keys_and_parts_add_up():
+    rng = np.random.default_rng(1)
+    net = random_network(rng, 6, 24, [32, 12], 3)
+    est = cost.estimate(net)
+    for key in ("luts", "luts_encoder", "luts_network", "luts_output", "depth", "depth_encoder", "depth_network",
+                "depth_output", "estimate"):
+        assert key in est
+    assert est["luts"] == est["luts_encoder"] + est["luts_network"] + est["luts_output"]
+    assert est["depth"] == est["depth_encoder"] + est["depth_network"] + est["depth_output"]
+    assert est["luts_encoder"] == 0                               # no encoder section: nothing to price
+
+
+def test_unused_comparators_are_not_counted():
+    rng = np.random.default_rng(2)
+    net = random_network(rng, 6, 64, [4, 2], 2)                  # 4 LUTs read at most 24 of 64 comparator bits
+    net.encoder = enc_dict(8, [(i % 4, ">=", 4 * (1 + i % 60)) for i in range(64)])
+    net.encoder["n_features"] = 4
+    used = net.live_inputs()
+    assert used.sum() < 64
+    assert cost.estimate(net)["luts_encoder"] == cost.encoder_cost(net.encoder, used)[0]
+    assert cost.estimate(net)["luts_encoder"] < cost.encoder_cost(net.encoder)[0]
