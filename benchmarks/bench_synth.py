@@ -85,11 +85,13 @@ def run_case(name: str, net: Network, registers: str, ice40: bool, timeout: floa
     x = synth.synth(out, "xilinx", timeout=timeout)
     row = {"name": name, "k": net.k, "layers": net.layer_sizes, "classes": net.n_classes,
            "groups": [len(g) for g in net.groups], "width": (net.encoder or {}).get("input_width"),
-           "registers": registers, "est": cost.estimate(net), "xilinx": x, "seconds": time.monotonic() - t0}
+           "registers": registers, "est": cost.estimate(net, registers=registers), "xilinx": x,
+           "seconds": time.monotonic() - t0}
     if ice40:
         row["ice40"] = synth.synth(out, "ice40", timeout=timeout)
-    print(f"{name}: model {row['est']['luts']} vs yosys {x['luts']} ({x['luts_error_pct']:+.1f} %)"
-          f"{' [cached]' if x['cached'] else ''}", flush=True)
+    err = 100.0 * (row["est"]["luts"] - x["luts"]) / x["luts"]
+    print(f"{name}: model {row['est']['luts']} vs yosys {x['luts']} ({err:+.1f} %){' [cached]' if x['cached'] else ''}",
+          flush=True)
     return row
 
 
@@ -100,7 +102,7 @@ def markdown(rows: list[dict], command: str) -> str:
         "",
         f"`{command}` -- regenerate with that command (designs and the synthesis cache: build/bench_synth/).",
         "",
-        "hcl.cost's estimate (what the search minimizes) beside Yosys `synth_xilinx -family xcup` on the VHDL that",
+        "hcl.cost's estimate (`cost.estimate(net, registers)`) beside Yosys `synth_xilinx -family xcup` on the VHDL that",
         "`hcl emit-vhdl` writes (post-synthesis, not post-route; LUTs = LUT1..LUT6 cells, encoder included;",
         "MUXF7/8 and CARRY4 are not counted as LUTs). Depth = LUT levels from input to class output (registers passed",
         "through); stage = the longest register-to-register path in LUT levels. Tools: "

@@ -17,11 +17,16 @@ it and writes the model-vs-tool table to ``benchmarks/results/synth.md``. What s
   absorbs a LUT that has a single reader when the union of their inputs still fits one LUT6 -- common for K <= 4,
   never for K = 6 -- so those are not counted either.
 * ``luts_output``: per class the popcount of its group, then the argmax tree. The template's popcount (a loop of
-  conditional increments) becomes a chain of adders with carry chains, which costs far more than a compressor
-  tree and grows with n * log2(n): its cost is a table measured in context (fed by a LUT layer), see
-  POPCOUNT_LUTS. The argmax tree costs per node a score comparator and the muxes of value and index.
+  conditional increments) becomes a chain of n incrementers, each a CARRY4 chain plus muxes: ~10 LUTs per input
+  bit at n = 16, ~18 at n = 64, and n LUT levels deep -- far more than a compressor tree. Its cost is a measured
+  table (_POPCOUNT_POINTS), in two contexts: fed by flip-flops (the last layer registered) or by the LUTs of the
+  same combinational stage, where ABC, mapping for depth, also copies last-layer LUTs into the chain
+  (_CHAIN_COPY_PER_LUT). So the estimate depends on ``--registers``; the search prices the combinational design.
+  The argmax tree costs about 1.9 LUTs per score bit per node below the root.
 
 Depth counts LUT levels (not carries or MUXF7/8), input to class output, as ``hcl synth`` measures it.
+Accuracy, measured on random and evolved networks (benchmarks/results/synth.md): mean |error| ~5 %, within 15 % for
+nearly all, with single small designs (~100 LUTs) off by up to ~17 % where ABC's choices swing a few dozen LUTs.
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ LUT_INPUTS = 6
 # $lcu map refuses widths <= 2), 3 or more become a CARRY4 chain.
 CHUNK_BITS = 6
 LOGIC_CHUNKS = 2
+# LUTs per distinct (feature, chunk, value) of a carry-chain comparator: a chunk of zeros (the low chunks of a
+# rounded threshold) is a NOR and its complement; any other chunk, measured in whole designs, costs more than the
+# two LUTs it needs alone (ABC splits the shared high bits of a feature's thresholds into LUT2 trees).
+_ZERO_CHUNK_LUTS = 2.0
+_CHUNK_LUTS = 2.25
 
 # The popcount style of templates/network.vhd.j2 these tables were measured for; tests/test_cost.py checks that the
 # template still has it. "loop": `if v(i) = '1' then n := n + 1`; "add": `n := n + unsigned'(0 => v(i))`.
@@ -79,6 +89,8 @@ _POPCOUNT_LEVEL_POINTS = {
 # by K (a K = 4 LUT plus the two data inputs of an increment mux still fits a LUT6, so it is copied more often).
 _CHAIN_COPY_MIN_GROUP = 6
 _CHAIN_COPY_PER_LUT = {2: 3.0, 3: 3.0, 4: 3.0, 5: 2.0, 6: 1.0}
+# Shorter groups: K <= 4 LUTs are still merged into the first increment (a LUT4 plus the two mux inputs fit a LUT6).
+_SHORT_COPY_PER_LUT = {2: 1.0, 3: 1.0, 4: 1.0, 5: 0.5, 6: 0.0}
 
 # Argmax tree: LUTs per score bit of each node below the root (the root's value mux is dead: no port reads it, and
 # ABC folds the root's comparison into the popcounts' last stage). Fitted with the popcount table above.
@@ -125,70 +137,98 @@ def encoder_cost(encoder: dict[str, Any] | None, used: np.ndarray | None = None)
     """(LUTs, levels) of the comparators whose bits are `used` (default: all)."""
     enc = encoder or {}
     width = enc.get("input_width")
-    if not width:
+    bits = enc.get("bits", [])
+    if not width or not bits:
         return 0, 0
     signed = bool(enc.get("signed", False))
-    bits = enc.get("bits", [])
-    luts, levels = 0, 0
-    carry_chunks: set[tuple[int, int, int]] = set()
-    carry = -(-width // CHUNK_BITS) > LOGIC_CHUNKS
-    for i, (feature, op, t) in enumerate(bits):
-        if used is not None and not used[i]:
+    if used is not None:
+        bits = [b for b, u in zip(bits, used.tolist()) if u]
+        if not bits:
+            return 0, 0
+    if -(-width // CHUNK_BITS) > LOGIC_CHUNKS:
+        return _carry_encoder_cost(bits, width, signed)
+    # plain logic (up to two chunks): vectorized, since the search prices thousands of comparators per generation
+    t = np.array([b[2] for b in bits], dtype=np.int64) + ((1 << (width - 1)) if signed else 0)
+    eq = np.array([b[1] == "==" for b in bits])
+    low = t & -t
+    nbits = np.where((t <= 0) | (t >= (1 << width)), 0, width - np.log2(np.maximum(low, 1)).astype(np.int64))
+    nbits = np.where(eq, width, nbits)
+    wide = nbits > LUT_INPUTS
+    luts = int((nbits >= 2).sum() - wide.sum() + np.ceil((nbits[wide] - 1) / (LUT_INPUTS - 1)).sum())
+    levels = 0 if not (nbits >= 2).any() else (comparator_cost(int(nbits.max()))[1])
+    return luts, levels
+
+
+def _carry_encoder_cost(bits: list, width: int, signed: bool) -> tuple[int, int]:
+    """Comparators on words of 3+ chunks: two LUTs per distinct (feature, chunk, chunk value) feeding a CARRY4."""
+    chunks: set[tuple[int, int, int]] = set()
+    for feature, op, t in bits:
+        if comparator_bits(t, width, op, signed) == 0:
             continue
-        b = comparator_bits(t, width, op, signed)
-        if b == 0:
-            continue
-        if carry:
-            tu = int(t) + ((1 << (width - 1)) if signed and op != "==" else 0)
-            carry_chunks.update((feature, c, v if op != "==" else -1 - v) for c, v in _chunks(tu, width))
-            levels = max(levels, 1)
-        else:
-            n, lv = comparator_cost(b)
-            luts += n
-            levels = max(levels, lv)
-    return luts + 2 * len(carry_chunks), levels
+        tu = int(t) + ((1 << (width - 1)) if signed and op != "==" else 0)
+        chunks.update((feature, c, v if op != "==" else -1 - v) for c, v in _chunks(tu, width))
+    zero = sum(1 for _, _, v in chunks if v == 0)
+    return int(round(_ZERO_CHUNK_LUTS * zero + _CHUNK_LUTS * (len(chunks) - zero))), 1 if chunks else 0
 
 
 # ---- network -----------------------------------------------------------------------------------------------------
 
+_LOW_ARR = np.array(_LOW_HALF, dtype=np.uint64)
+_SHIFTS = np.array([1 << i for i in range(LUT_INPUTS)], dtype=np.uint64)
+_BIG = np.iinfo(np.int64).max
+
+
 def support(wiring: np.ndarray, tables: np.ndarray, k: int) -> np.ndarray:
     """int64 [n, k]: per LUT the distinct signals its table depends on, sorted, padded with -1."""
-    t = np.asarray(tables, dtype=np.uint64)
-    w = np.asarray(wiring, dtype=np.int64)
-    dep = np.empty(w.shape, dtype=bool)
-    for i in range(k):
-        shift = np.uint64(1 << i)
-        dep[:, i] = (t & _LOW_HALF[i]) != ((t >> shift) & _LOW_HALF[i])
-    return _distinct(np.where(dep, w, -1))
+    t = np.asarray(tables, dtype=np.uint64)[:, None]
+    dep = (t & _LOW_ARR[:k]) != ((t >> _SHIFTS[:k]) & _LOW_ARR[:k])
+    return _distinct(np.where(dep, np.asarray(wiring, dtype=np.int64), -1))
 
 
 def _distinct(ids: np.ndarray) -> np.ndarray:
     """Row-wise sorted distinct non-negative ids, padded with -1 at the end."""
     s = np.sort(ids, axis=1)
-    dup = np.zeros(s.shape, dtype=bool)
-    dup[:, 1:] = s[:, 1:] == s[:, :-1]
-    s = np.where(dup | (s < 0), np.iinfo(np.int64).max, s)
-    s = np.sort(s, axis=1)
-    return np.where(s == np.iinfo(np.int64).max, -1, s)
+    drop = s < 0
+    drop[:, 1:] |= s[:, 1:] == s[:, :-1]
+    if not drop.any():
+        return s
+    s = np.sort(np.where(drop, _BIG, s), axis=1)
+    s[s == _BIG] = -1
+    return s
+
+
+def _live(net: Network) -> list[np.ndarray]:
+    """Per layer, the LUTs in the cone of some class output (as Network.live_luts, without np.unique)."""
+    live = [np.zeros(w.shape[0], dtype=bool) for w in net.wiring]
+    live[-1][:] = True
+    for layer in range(len(net.wiring) - 1, 0, -1):
+        live[layer - 1][net.wiring[layer][live[layer]].ravel()] = True
+    return live
 
 
 def network_cost(net: Network) -> tuple[int, np.ndarray]:
     """(LUTs, live-input mask) of the LUT layers, as ABC maps them (see the module docstring)."""
-    live = net.live_luts()
-    offsets = net.layer_offsets()
-    sup = []   # per layer: global ids of the signals each live LUT depends on
+    live = _live(net)
+    absorb = net.k < LUT_INPUTS
+    offsets = np.cumsum([0, net.n_inputs] + [w.shape[0] for w in net.wiring])
+    sup = []   # per layer (only when absorbing): global ids of the signals each live LUT depends on
     keep = []  # per layer: live and depending on >= 2 signals (a real LUT)
-    for layer, (w, t) in enumerate(zip(net.wiring, net.tables)):
-        s = support(w[live[layer]], t[live[layer]], net.k)
-        s = np.where(s >= 0, s + offsets[layer], -1)
-        sup.append(s)
-        keep.append((s >= 0).sum(axis=1) >= 2)
-    luts = int(sum(int(m.sum()) for m in keep))
-    if net.k < LUT_INPUTS:
-        luts -= _absorbed(net, live, sup, keep, offsets)
     used = np.zeros(net.n_inputs, dtype=bool)
-    first = sup[0][sup[0] >= 0]
-    used[first] = True
+    for layer, (w, t) in enumerate(zip(net.wiring, net.tables)):
+        w, t = w[live[layer]], np.asarray(t[live[layer]], dtype=np.uint64)[:, None]
+        dep = (t & _LOW_ARR[:net.k]) != ((t >> _SHIFTS[:net.k]) & _LOW_ARR[:net.k])
+        s = np.sort(np.where(dep, w, -1), axis=1)
+        first = s >= 0                                  # first occurrence of each signal a LUT depends on
+        first[:, 1:] &= s[:, 1:] != s[:, :-1]
+        keep.append(first.sum(axis=1) >= 2)
+        if layer == 0:
+            used[s[first]] = True
+        if absorb:
+            s = _distinct(s.astype(np.int64))
+            sup.append(np.where(s >= 0, s + offsets[layer], -1))
+    luts = int(sum(int(m.sum()) for m in keep))
+    if absorb:
+        luts -= _absorbed(net, live, sup, keep, offsets)
     return luts, used
 
 
@@ -197,30 +237,31 @@ def _absorbed(net: Network, live: list[np.ndarray], sup: list[np.ndarray], keep:
     """LUTs with one reader that the reader swallows, the union of inputs fitting a LUT6 (greedy, per reader)."""
     total = 0
     for layer in range(len(sup) - 1):
-        # map global ids of this layer's LUTs to their row among the live ones
-        n_all = net.layer_sizes[layer]
-        row = np.full(n_all, -1, dtype=np.int64)
+        n_all = net.wiring[layer].shape[0]
+        row = np.full(n_all, -1, dtype=np.int64)       # LUT index in the layer -> its row among the live ones
         row[live[layer]] = np.arange(int(live[layer].sum()))
         readers = sup[layer + 1]
         local = np.where(readers >= 0, readers - offsets[layer + 1], -1)
         fan = np.bincount(local[local >= 0], minlength=n_all)
-        cur = np.full((readers.shape[0], LUT_INPUTS), -1, dtype=np.int64)
-        width = min(readers.shape[1], LUT_INPUTS)
-        cur[:, :width] = readers[:, :width]
-        for p in range(readers.shape[1]):
-            d = local[:, p]
-            r = np.where(d >= 0, row[np.maximum(d, 0)], -1)
-            ok = (d >= 0) & (r >= 0) & (fan[np.maximum(d, 0)] == 1)
-            ok &= np.where(r >= 0, keep[layer][np.maximum(r, 0)], False) & keep[layer + 1]
-            if not ok.any():
-                continue
-            drv = np.where(ok[:, None], sup[layer][np.maximum(r, 0)], -1)
-            me = readers[:, p][:, None]
-            merged = _distinct(np.concatenate([np.where(cur == me, -1, cur), drv], axis=1))
-            size = (merged >= 0).sum(axis=1)
-            ok &= size <= LUT_INPUTS
-            cur = np.where(ok[:, None], merged[:, :LUT_INPUTS], cur)
-            total += int(ok.sum())
+        drv_row = row[np.maximum(local, 0)]
+        # a candidate: a real LUT (>= 2 inputs) whose only reader is a real LUT
+        cand = (local >= 0) & (fan[np.maximum(local, 0)] == 1) & keep[layer][np.maximum(drv_row, 0)]
+        cand &= keep[layer + 1][:, None]
+        rows = np.flatnonzero(cand.any(axis=1))
+        if not rows.size:
+            continue
+        # few candidates per layer: plain sets beat numpy's per-call overhead here
+        drivers = sup[layer].tolist()
+        for j, ids, flags, drows in zip(rows.tolist(), readers[rows].tolist(), cand[rows].tolist(),
+                                        drv_row[rows].tolist()):
+            cur = {i for i in ids if i >= 0}
+            for i, flag, r in zip(ids, flags, drows):
+                if not flag:
+                    continue
+                merged = (cur - {i}) | {x for x in drivers[r] if x >= 0}
+                if len(merged) <= LUT_INPUTS:
+                    cur = merged
+                    total += 1
     return total
 
 
@@ -291,7 +332,8 @@ def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
     arg_luts, arg_levels = argmax_cost(net.n_classes, score_width)
     luts_output = sum(p[0] for p in pop) + arg_luts
     if not registered and POPCOUNT_STYLE == "loop":
-        copies = _CHAIN_COPY_PER_LUT[net.k] * sum(n for n in group_sizes if n >= _CHAIN_COPY_MIN_GROUP)
+        copies = sum((_CHAIN_COPY_PER_LUT if n >= _CHAIN_COPY_MIN_GROUP else _SHORT_COPY_PER_LUT)[net.k] * n
+                     for n in group_sizes if n > 1)
         luts_output += int(round(copies))
     depth_output = max(p[1] for p in pop) + arg_levels
     return {

@@ -59,14 +59,18 @@ def test_encoder_counts_only_used_bits_and_rounded_thresholds_cost_one_lut():
 
 
 def test_wide_inputs_become_carry_chains_sharing_equal_chunks():
-    # 16-bit words: three 6-bit chunks (bits 15..10, 9..4, 3..0), two LUTs each; thresholds rounded to the top 6
-    # bits share their two all-zero low chunks, so four comparators on one feature cost 2 * (4 + 2).
+    # 16-bit words: three 6-bit chunks (bits 15..10, 9..4, 3..0); thresholds rounded to the top 6 bits differ in
+    # their top chunk and share their two all-zero low chunks: four comparators on one feature price 4 + 2 chunks.
     ts = [1024 * v for v in (5, 20, 40, 60)]
     enc = enc_dict(16, [(0, ">=", t) for t in ts])
-    assert cost.encoder_cost(enc) == (12, 1)
+    one = round(4 * cost._CHUNK_LUTS + 2 * cost._ZERO_CHUNK_LUTS)
+    assert cost.encoder_cost(enc) == (one, 1)
     # a second feature shares nothing with the first
     enc2 = enc_dict(16, [(0, ">=", t) for t in ts] + [(1, ">=", t) for t in ts])
-    assert cost.encoder_cost(enc2)[0] == 24
+    assert cost.encoder_cost(enc2)[0] == 2 * one
+    # exact thresholds share nothing but equal chunks
+    exact = enc_dict(16, [(0, ">=", 1025), (0, ">=", 1026)])    # same top and middle chunk, different low chunk
+    assert cost.encoder_cost(exact)[0] == round(3 * cost._CHUNK_LUTS + cost._ZERO_CHUNK_LUTS)
 
 
 def test_encoder_without_integer_width_costs_nothing():
