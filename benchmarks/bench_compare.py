@@ -4,8 +4,9 @@
     python benchmarks/bench_compare.py --tasks qubit --seed 1
 
 Each task's full outputs go to runs/bench-compare/<task>/ (with the evolve run and, with --export, ONNX files);
-compare.md, compare.csv and the two PNGs are copied to benchmarks/results/compare/<task>/, and
-benchmarks/results/compare.md collects the tables with the targets checked:
+compare.md, .csv, .json and the two PNGs are copied to benchmarks/results/compare/<task>/, and
+benchmarks/results/compare.md collects the tables of every task there (`--summary-only` just rebuilds it) with the
+targets checked:
 
 * PTQ W8A8 within 1 point of FP32 pixel accuracy at (about) 4x smaller weight memory;
 * QAT with learned bit widths: average <= 5 weight bits, at most 2 points below FP32 pixel accuracy;
@@ -20,7 +21,6 @@ import argparse
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,8 @@ def targets(rows: list[dict]) -> list[str]:
         ratio = f["weight_memory_bits"] / p["weight_memory_bits"]
         ok = delta >= -1.0
         out.append(f"- PTQ W8A8 (U-Net {size}): {100 * p['pixel_accuracy']:.2f} % vs FP32 "
-                   f"{100 * f['pixel_accuracy']:.2f} % ({delta:+.2f} points, target >= -1: {'met' if ok else 'MISSED'}), "
+                   f"{100 * f['pixel_accuracy']:.2f} % ({delta:+.2f} points, target >= -1: "
+                   f"{'met' if ok else 'MISSED'}), "
                    f"weight memory {ratio:.2f}x smaller (weights 4x; int32 biases keep it under 4x)")
     q = by["unet-small-qat-learned"]
     delta = 100 * (q["pixel_accuracy"] - fp["pixel_accuracy"])
@@ -58,45 +59,69 @@ def targets(rows: list[dict]) -> list[str]:
     return out
 
 
+ORDER = ("qubit", "sipm-seg", "busi")
+
+
+def section(task: str, folder: Path) -> list[str]:
+    """The summary section of one task, from the files its run left in benchmarks/results/compare/<task>/."""
+    import json
+    summary = json.loads((folder / "compare.json").read_text())
+    table = (folder / "compare.md").read_text().split("\n", 2)[2]
+    return [f"## {task} ({summary['elapsed_s']:.0f} s, seed {summary['seed']})", "", table.strip(), "", "Targets:", "",
+            *targets(summary["rows"]), "",
+            f"Figures: [cost.png](compare/{task}/cost.png), [examples.png](compare/{task}/examples.png)", ""]
+
+
+def write_summary(threads: int, notes: list[str]) -> Path:
+    """benchmarks/results/compare.md from every task whose results are present (runs of other tasks are kept)."""
+    lines = ["# hcl compare benchmark", "",
+             "`python benchmarks/bench_compare.py [--tasks qubit,sipm-seg,busi] [--seed N]` "
+             f"(torch threads: {threads}; one CPU core shared with other jobs, so times are indicative). Per task: "
+             "the table of `hcl compare` (test split), then the targets.", ""]
+    for task in ORDER:
+        folder = RESULTS / "compare" / task
+        if (folder / "compare.json").is_file():
+            lines += section(task, folder)
+    lines += notes
+    path = RESULTS / "compare.md"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return path
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tasks", default="qubit,sipm-seg,busi")
+    ap.add_argument("--tasks", default=",".join(ORDER))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", default=None, help="busi data folder (default $HCL_DATA/busi or ../shared/data/busi)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--export", action="store_true", help="also export ONNX / integer weights per task")
+    ap.add_argument("--summary-only", action="store_true",
+                    help="only rebuild benchmarks/results/compare.md from the per-task results already there")
     args = ap.parse_args(argv)
 
-    from hcl.bridge.compare import run_compare
-
-    sections = ["# hcl compare benchmark", "",
-                f"`python benchmarks/bench_compare.py --tasks {args.tasks} --seed {args.seed}` "
-                f"(torch threads: {args.threads}). Per task: the table of `hcl compare`, then the targets.", ""]
-    for task in [t.strip() for t in args.tasks.split(",") if t.strip()]:
+    notes = []
+    tasks = [] if args.summary_only else [t.strip() for t in args.tasks.split(",") if t.strip()]
+    if tasks:
+        from hcl.bridge.compare import run_compare
+    for task in tasks:
         data = None
         if task == "busi":
             data = args.data or (None if os.environ.get("HCL_DATA") else str(DEFAULT_BUSI))
         run_dir = ROOT / "runs" / "bench-compare" / task
-        t0 = time.monotonic()
         try:
-            result = run_compare(task, seed=args.seed, data=data, out=run_dir, threads=args.threads,
-                                 export=run_dir / "export" if args.export else None,
-                                 progress=lambda line: print(line, flush=True))
+            run_compare(task, seed=args.seed, data=data, out=run_dir, threads=args.threads,
+                        export=run_dir / "export" if args.export else None,
+                        progress=lambda line: print(line, flush=True))
         except DataError as exc:
             print(f"{task}: skipped ({exc})", flush=True)
-            sections += [f"## {task}", "", f"skipped: {exc}", ""]
+            notes += [f"{task}: skipped ({exc})", ""]
             continue
         dest = RESULTS / "compare" / task
         dest.mkdir(parents=True, exist_ok=True)
-        for name in ("compare.md", "compare.csv", "cost.png", "examples.png"):
+        for name in ("compare.md", "compare.csv", "compare.json", "cost.png", "examples.png"):
             shutil.copyfile(run_dir / name, dest / name)
-        table = (run_dir / "compare.md").read_text().split("\n", 2)[2]
-        sections += [f"## {task} ({time.monotonic() - t0:.0f} s)", "", table.strip(), "", "Targets:", "",
-                     *targets(result.rows), "",
-                     f"Figures: [cost.png](compare/{task}/cost.png), [examples.png](compare/{task}/examples.png)", ""]
-        atomic_write_text(RESULTS / "compare.md", "\n".join(sections) + "\n")
-    atomic_write_text(RESULTS / "compare.md", "\n".join(sections) + "\n")
-    print(f"wrote {RESULTS / 'compare.md'}")
+        write_summary(args.threads, notes)
+    print(f"wrote {write_summary(args.threads, notes)}")
     return 0
 
 

@@ -205,7 +205,7 @@ def test_compare_quick_writes_table_csv_json_and_pngs(tmp_path):
     result = CliRunner().invoke(main, ["compare", "--task", "sipm-seg", "--quick", "--out", str(out), "--export",
                                        str(exp), "--json"])
     assert result.exit_code == 0, result.output
-    payload = json.loads(result.output)
+    payload = json.loads(result.stdout)
     keys = [r["key"] for r in payload["rows"]]
     assert keys[0] == "unet-small-fp32" and keys[-1] == "lut-k6" and len(keys) == 11
     for name in ("compare.md", "compare.csv", "compare.json", "cost.png", "examples.png"):

@@ -44,6 +44,7 @@ def cost_plot(rows: list[dict], path: Path, title: str) -> None:
                 ax.scatter([x], [100 * r[metric]], marker=m, s=120 if m == "*" else 45, color=f"C{i % 10}",
                            label=r["model"], zorder=3)
             ax.set_xscale("log")
+            ax.margins(x=0.08, y=0.08)
             ax.grid(True, which="both", alpha=0.3)
             if row == 1:
                 ax.set_xlabel(xlabel)
