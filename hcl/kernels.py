@@ -25,7 +25,8 @@ bring that to 42 operations for k = 6, after which loads and stores, not arithme
 Both inner loops run over the words of a chunk with all row indices fixed, so LLVM vectorizes them (ymm
 ``vpand``/``vpxor`` with memory operands on AVX2). On the project's 2-core Zen 3 machine, with the rows in cache,
 a LUT costs ~30 cycles per 4 words (~13 for F's stores, ~19 for the tree's 20 loads); a multiplexer tree of 63
-selects would need ~47 in registers alone (benchmarks/bench_eval.py has the measurements).
+selects would need ~47 in registers alone (micro-benchmarks while tuning; benchmarks/bench_eval.py
+measures the end-to-end rates and the select roofline).
 
 Order of evaluation
 -------------------
