@@ -55,7 +55,7 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--data", default=None, help="Data file or folder (or set HCL_DATA).")
 @click.option("--label", default=None, help="Label column, for --task file with a CSV/NPZ.")
 @click.option("--luts", "k", type=int, default=None, help="LUT inputs K (2..6; 6 = one FPGA LUT6). Default 6.")
-@click.option("--generations", type=int, default=None, help="Generations to run. Default 40.")
+@click.option("--generations", type=int, default=None, help="Generations to run. Default 40, or as many as --time-limit allows when it is given.")
 @click.option("--population", type=int, default=None, help="Population size. Default 24.")
 @click.option("--seed", type=int, default=None, help="Seed of every random choice. Default 0.")
 @click.option("--layers", default=None, help="Hidden LUT layer sizes, comma-separated, e.g. 64,32; 0 = none "
@@ -87,7 +87,7 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
-    from hcl.evolve.config import load_toml
+    from hcl.evolve.config import UNTIL_TIME_LIMIT, load_toml
 
     if resume is not None:
         result = run_resume(resume, generations=generations, time_limit=time_limit, progress=not quiet,
@@ -105,6 +105,8 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
             except ValueError:
                 raise ConfigError(f"--layers: expected comma-separated integers, got {layers!r}") from None
         options.update({key: value for key, value in flags.items() if value is not None})
+        if options.get("time_limit") is not None and "generations" not in options:
+            options["generations"] = UNTIL_TIME_LIMIT
         if label is not None:
             options.setdefault("task_options", {})["label"] = label
         config = EvolveConfig.from_dict(options, where=str(config_file) if config_file else "options")

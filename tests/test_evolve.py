@@ -67,13 +67,37 @@ def test_run_directory_contents(tmp_path):
 def test_max_luts_is_a_hard_limit(tmp_path):
     from hcl.evolve.search import Problem, initial_population
     config = small(generations=8)
-    start = max(c.luts for c in initial_population(Problem(config), np.random.default_rng(config.seed)))
+    starts = [c.luts for c in initial_population(Problem(config), np.random.default_rng(config.seed))]
+    start = max(starts)
+    # a fixed topology (--layers and --group-size given) that cannot fit is an error, not a silent change
     with pytest.raises(Exception, match="max-luts"):
-        evolve(small(max_luts=start - 1), progress=False)
+        evolve(small(max_luts=min(starts) // 2), progress=False)
     # The budget leaves no room to grow: every network the search returns (and logs) stays within it.
     result = evolve(small(generations=8, max_luts=start), progress=False)
     assert all(cost.estimate(n)["luts"] <= start for n in result.pareto)
     assert max(r["best_luts"] for r in result.log) <= start
+
+
+def test_open_topology_shrinks_to_fit_the_budget(tmp_path):
+    """With --layers and --group-size left open, a budget below the default start shrinks the start, not an error."""
+    from hcl.evolve.search import Problem, initial_population
+    config = small(generations=3, layers=None, group_size=None)
+    start = min(c.luts for c in initial_population(Problem(config), np.random.default_rng(config.seed)))
+    budget = start * 2 // 3
+    result = evolve(small(tmp_path, generations=3, layers=None, group_size=None, max_luts=budget), progress=False)
+    assert result.cost["luts"] <= budget
+    assert all(cost.estimate(n)["luts"] <= budget for n in result.pareto)
+    assert max(r["best_luts"] for r in result.log) <= budget
+
+
+def test_time_limit_without_generations_runs_until_the_limit(tmp_path):
+    result = CliRunner().invoke(main, ["evolve", "--task", "digits", "--luts", "6", "--layers", "0", "--group-size",
+                                       "2", "--population", "4", "--time-limit", "4", "--out", str(tmp_path),
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "time-limit after" in result.output
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["generations_done"] > 40
 
 
 def _problem_parts(seed=0):

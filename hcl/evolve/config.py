@@ -14,6 +14,8 @@ from hcl.network import K_MAX, K_MIN
 
 
 REFIT_MODES = ("vote", "output-exact", "exact", "both")
+# `generations` when only --time-limit bounds a run.
+UNTIL_TIME_LIMIT = 1_000_000
 
 
 @dataclass

@@ -28,7 +28,7 @@ import numpy as np
 from hcl import __version__, cost
 from hcl.errors import ConfigError
 from hcl.evolve import plots
-from hcl.evolve.config import EvolveConfig, load_toml, to_toml
+from hcl.evolve.config import UNTIL_TIME_LIMIT, EvolveConfig, load_toml, to_toml
 from hcl.evolve.search import EvolveResult, Problem, SearchState, _candidate, pareto_front, run_search
 from hcl.network import Network, atomic_write_text
 from hcl.tasks import Dataset
@@ -216,9 +216,11 @@ class Progress:
         self.bar = None
         if enabled and sys.stderr.isatty():
             from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeRemainingColumn
-            self.bar = RichProgress(TextColumn("gen {task.completed}/{task.total}"), BarColumn(),
-                                    TextColumn("{task.fields[status]}"), TimeRemainingColumn(), transient=False)
-            self.task = self.bar.add_task("evolve", total=config.generations, status="starting")
+            timed = config.generations >= UNTIL_TIME_LIMIT
+            self.bar = RichProgress(TextColumn("gen {task.completed}" + ("" if timed else "/{task.total}")),
+                                    BarColumn(), TextColumn("{task.fields[status]}"), TimeRemainingColumn(),
+                                    transient=False)
+            self.task = self.bar.add_task("evolve", total=None if timed else config.generations, status="starting")
             self.bar.start()
 
     def update(self, row: dict) -> None:
@@ -231,7 +233,8 @@ class Progress:
         if self.bar is not None:
             self.bar.update(self.task, completed=row["generation"], status=status)
         else:
-            print(f"gen {row['generation']:>4}/{self.config.generations} {status}", file=sys.stderr, flush=True)
+            total = "" if self.config.generations >= UNTIL_TIME_LIMIT else f"/{self.config.generations}"
+            print(f"gen {row['generation']:>4}{total} {status}", file=sys.stderr, flush=True)
 
     def note(self, text: str) -> None:
         print(text, file=sys.stderr, flush=True)

@@ -132,26 +132,71 @@ def _within_limits(config: EvolveConfig, cand: Candidate) -> bool:
 
 def initial_population(problem: Problem, rng: np.random.Generator) -> list[Candidate]:
     config = problem.config
-    hidden, group = default_topology(config, len(problem.classes))
+    options = starting_topologies(problem)
     pop = []
     for _ in range(config.population):
-        net = problem.decorate(operators.random_network_for(rng, config.k, problem.encoder.n_bits, hidden, group,
-                                                            problem.classes))
-        if config.refit in ("vote", "output-exact"):
-            ev = problem.train.fit_layerwise(net, exact_outputs=config.refit == "output-exact")
+        # A member over the budget (fitting varies) is drawn again, then with the next smaller topology.
+        for hidden, group in options:
+            for attempt in range(_START_ATTEMPTS):
+                cand = _candidate(problem, prune(_fitted_start(problem, rng, hidden, group)))
+                if _within_limits(config, cand):
+                    break
+            else:
+                continue
+            break
         else:
-            ev = problem.train.full(net)
-            # Fit the output layer to the random hidden features, then every LUT in order: a greedy start.
-            last = net.n_luts - net.layer_sizes[-1]
-            for lut in list(range(last, net.n_luts)) + list(range(net.n_luts)):
-                ev = problem.train.refit(ev, lut, config.refit)
-        cand = _candidate(problem, prune(ev))
-        if not _within_limits(config, cand):
             raise ConfigError(f"the starting topology {hidden} + {group}/class needs {cand.luts} LUTs and depth "
                               f"{cand.depth}, over --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
                               "give smaller --layers / --group-size or a larger budget")
         pop.append(cand)
     return pop
+
+
+_START_ATTEMPTS = 3
+
+
+def _fitted_start(problem: Problem, rng: np.random.Generator, hidden: list[int], group: int) -> Evaluated:
+    config = problem.config
+    net = problem.decorate(operators.random_network_for(rng, config.k, problem.encoder.n_bits, hidden, group,
+                                                        problem.classes))
+    if config.refit in ("vote", "output-exact"):
+        return problem.train.fit_layerwise(net, exact_outputs=config.refit == "output-exact")
+    ev = problem.train.full(net)
+    # Fit the output layer to the random hidden features, then every LUT in order: a greedy start.
+    last = net.n_luts - net.layer_sizes[-1]
+    for lut in list(range(last, net.n_luts)) + list(range(net.n_luts)):
+        ev = problem.train.refit(ev, lut, config.refit)
+    return ev
+
+
+def starting_topologies(problem: Problem) -> list[tuple[list[int], int]]:
+    """Topologies to start from, largest first: the default one, or, when the user left --layers / --group-size
+    open under --max-luts / --max-depth, the default shrunk until it fits (hidden layer scaled down, fewer output
+    LUTs per class, no hidden layer), starting at the largest whose fitted probe network fits. Probes draw from
+    their own seeded generator, so the search's random stream does not depend on them."""
+    config = problem.config
+    hidden, group = default_topology(config, len(problem.classes))
+    if (config.max_luts is None and config.max_depth is None) or (config.layers is not None
+                                                                   and config.group_size is not None):
+        return [(hidden, group)]
+    groups = [group] if config.group_size is not None else list(range(group, 0, -1))
+    if config.layers is not None:
+        layer_options = [hidden]
+    else:
+        layer_options = [[max(1, round(hidden[0] * f))] for f in (1, 0.75, 0.5, 0.375, 0.25, 0.125)] + [[]]
+    options = {(tuple(h), g) for h in layer_options for g in groups}
+    # Largest first by the unfitted estimate (an upper bound: fitting only removes dependencies and LUTs).
+    probe = np.random.default_rng([config.seed, 0x70B0])
+    sized = []
+    for h, g in sorted(options):
+        net = problem.decorate(operators.random_network_for(probe, config.k, problem.encoder.n_bits, list(h), g,
+                                                            problem.classes))
+        sized.append((cost.estimate(net)["luts"], len(h), g, h))
+    ordered = [(list(h), g) for _, _, g, h in sorted(sized, reverse=True)]
+    for i, (h, g) in enumerate(ordered):
+        if _within_limits(config, _candidate(problem, prune(_fitted_start(problem, probe, h, g)))):
+            return ordered[i:]
+    return ordered
 
 
 def _tournament(rng: np.random.Generator, pop: list[Candidate]) -> Candidate:
