@@ -66,8 +66,9 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--threshold-bits", type=int, default=None,
               help="Round comparator thresholds to the top N bits of the input word (default 6: one LUT6 each; "
                    "0 = exact thresholds).")
-@click.option("--refit", type=click.Choice(["vote", "output-exact", "exact", "both"]), default=None,
-              help="How truth tables are refitted from data after a change. Default output-exact.")
+@click.option("--refit", type=click.Choice(["vote", "output-exact", "exact", "both", "none"]), default=None,
+              help="How truth tables are refitted from data after a change (none: random tables, mutation only). "
+                   "Default output-exact.")
 @click.option("--select-on", type=click.Choice(["train", "val"]), default=None,
               help="Accuracy objective of the selection: train (default) or val (less overfitting).")
 @click.option("--max-luts", type=int, default=None, help="Hard limit on total LUTs (encoder + network + output).")

@@ -261,3 +261,13 @@ def test_delta_scores_equal_full_evaluation_for_random_children():
         state = ev.delta(state, child, changed)
         full = ev.full(child)
         assert np.array_equal(full.scores, state.scores) and np.array_equal(full.correct, state.correct)
+
+
+def test_refit_none_is_a_plain_ga(tmp_path, monkeypatch):
+    """--refit none: no table is fitted from data, neither at the start nor after a change."""
+    def no_fitting(*args, **kwargs):
+        raise AssertionError("a table was fitted under --refit none")
+    for name in ("refit", "fit_layerwise", "refit_vote", "refit_table"):
+        monkeypatch.setattr(Evaluator, name, no_fitting)
+    result = evolve(small(tmp_path, refit="none"), progress=False)
+    assert result.generations_done == 4

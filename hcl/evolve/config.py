@@ -13,7 +13,7 @@ from hcl.errors import ConfigError
 from hcl.network import K_MAX, K_MIN
 
 
-REFIT_MODES = ("vote", "output-exact", "exact", "both")
+REFIT_MODES = ("vote", "output-exact", "exact", "both", "none")   # none: a plain GA (no table fitting)
 # `generations` when only --time-limit bounds a run.
 UNTIL_TIME_LIMIT = 1_000_000
 

@@ -162,6 +162,8 @@ def _fitted_start(problem: Problem, rng: np.random.Generator, hidden: list[int],
     if config.refit in ("vote", "output-exact"):
         return problem.train.fit_layerwise(net, exact_outputs=config.refit == "output-exact")
     ev = problem.train.full(net)
+    if config.refit == "none":
+        return ev
     # Fit the output layer to the random hidden features, then every LUT in order: a greedy start.
     last = net.n_luts - net.layer_sizes[-1]
     for lut in list(range(last, net.n_luts)) + list(range(net.n_luts)):
@@ -253,7 +255,7 @@ def evaluate_job(evaluator: Evaluator, job: Job, refit_mode: str) -> Evaluated:
         ev = evaluator.delta(job.parent.ev, job.child, job.changed)
     else:
         ev = Evaluated(job.child, job.parent.ev.sig, job.parent.ev.correct, job.parent.ev.scores)
-    for lut in job.refit:
+    for lut in job.refit if refit_mode != "none" else ():
         ev = evaluator.refit(ev, lut, refit_mode)
     return prune(ev)
 
