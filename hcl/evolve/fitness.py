@@ -104,13 +104,16 @@ class Evaluator:
                 ev = self.refit_table(ev, lut)
         return ev
 
-    def refit_vote(self, ev: Evaluated, lut: int) -> Evaluated:
-        """Set LUT `lut`'s table from per-address class votes (see vote_table)."""
+    # Each refit is a statistic (an integer count per table address, summed over samples, so shards of the data
+    # can compute it apart and add) and a decision on that statistic (vote_decision, best_table): see shards.py.
+    def vote_statistic(self, ev: Evaluated, lut: int) -> np.ndarray:
+        """Per-address class counts of LUT `lut`: int64 [2**k, n_classes] (see vote_counts)."""
+        return vote_counts(self.addresses(ev, lut), self.labels, ev.net.k, ev.net.n_classes)
+
+    def with_table(self, ev: Evaluated, lut: int, new: int) -> Evaluated:
+        """`ev` with LUT `lut`'s table set to `new` (a delta evaluation of its cone; `ev` itself when unchanged)."""
         net = ev.net
-        _, tables, group_of = net.flat()
-        target = int(group_of[lut]) if group_of[lut] >= 0 else None
-        new = vote_table(self.addresses(ev, lut), self.labels, net.k, net.n_classes, target)
-        if new == int(tables[lut]):
+        if new == int(net.flat()[1][lut]):
             return ev
         child = net.copy()
         layer, index = locate(child, lut)
@@ -118,6 +121,10 @@ class Evaluator:
         changed = np.zeros(net.n_luts, dtype=np.bool_)
         changed[lut] = True
         return self.delta(ev, child, changed)
+
+    def refit_vote(self, ev: Evaluated, lut: int) -> Evaluated:
+        """Set LUT `lut`'s table from per-address class votes (see vote_table)."""
+        return self.with_table(ev, lut, vote_decision(self.vote_statistic(ev, lut), target_class(ev.net, lut)))
 
     def refit(self, ev: Evaluated, lut: int, mode: str = "vote") -> Evaluated:
         """Refit one LUT's table. Modes: "vote" (statistical, generalizes), "exact" (coordinate descent on training
@@ -130,18 +137,48 @@ class Evaluator:
             return self.refit_vote(ev, lut)
         return self.refit_table(self.refit_vote(ev, lut), lut)
 
-    def _refit_output(self, ev: Evaluated, lut: int, cls: int, address: np.ndarray) -> Evaluated:
+    def _output_cases(self, ev: Evaluated, lut: int, cls: int, address: np.ndarray):
+        """Output LUT `lut` (class `cls`) forced to 0 and to 1: (scores without its vote, correct0, correct1)."""
         old = int(ev.net.flat()[1][lut])
-        shift = address.astype(np.uint64)
-        current = (np.uint64(old) >> shift) & np.uint64(1)
+        current = (np.uint64(old) >> address.astype(np.uint64)) & np.uint64(1)
         without = ev.scores.copy()
         without[:, cls] -= current.astype(np.int32)
         with_vote = without.copy()
         with_vote[:, cls] += 1
         correct0 = kernels.argmax_lowest(without) == self.labels
         correct1 = kernels.argmax_lowest(with_vote) == self.labels
-        gain = np.bincount(address, weights=correct1.astype(np.int64) - correct0, minlength=1 << ev.net.k)
-        new = _best_table(gain, old)
+        return without, correct0, correct1
+
+    def _forced_cases(self, ev: Evaluated, lut: int) -> tuple[np.ndarray, np.ndarray]:
+        """Hidden LUT `lut` forced to constant 0 and to constant 1: per-sample correctness of each (2 evaluations)."""
+        net = ev.net
+        wires, tables, _ = net.flat()
+        changed = np.zeros(net.n_luts, dtype=np.bool_)
+        changed[lut] = True
+        outcome = []
+        for constant in (0, table_mask(net.k)):
+            forced = tables.copy()
+            forced[lut] = np.uint64(constant)
+            sig = kernels.forward_delta(ev.sig, wires, forced, net.k, changed)
+            outcome.append(self._correct(net, sig)[0])
+        self.evaluations += 2
+        return outcome[0], outcome[1]
+
+    def exact_statistic(self, ev: Evaluated, lut: int) -> np.ndarray:
+        """Per-address gain in correct samples of entry 1 over entry 0 for LUT `lut`: int64 [2**k]."""
+        address = self.addresses(ev, lut)
+        group_of = ev.net.flat()[2]
+        if group_of[lut] >= 0:
+            _, correct0, correct1 = self._output_cases(ev, lut, int(group_of[lut]), address)
+        else:
+            correct0, correct1 = self._forced_cases(ev, lut)
+        return _gain(address, correct0, correct1, ev.net.k)
+
+    def _refit_output(self, ev: Evaluated, lut: int, cls: int, address: np.ndarray) -> Evaluated:
+        old = int(ev.net.flat()[1][lut])
+        shift = address.astype(np.uint64)
+        without, correct0, correct1 = self._output_cases(ev, lut, cls, address)
+        new = best_table(_gain(address, correct0, correct1, ev.net.k), old)
         if new == old:
             return ev
         child = ev.net.copy()
@@ -157,34 +194,20 @@ class Evaluator:
 
     def refit_table(self, ev: Evaluated, lut: int) -> Evaluated:
         """Return `ev` with LUT `lut`'s table set to its best entries given everything else (see module doc)."""
-        net = ev.net
-        k = net.k
-        wires, tables, group_of = net.flat()
-        changed = np.zeros(net.n_luts, dtype=np.bool_)
-        changed[lut] = True
-        address = self.addresses(ev, lut)
+        group_of = ev.net.flat()[2]
         if group_of[lut] >= 0:
-            return self._refit_output(ev, lut, int(group_of[lut]), address)
-        outcome = []
-        for constant in (0, table_mask(k)):
-            forced = tables.copy()
-            forced[lut] = np.uint64(constant)
-            sig = kernels.forward_delta(ev.sig, wires, forced, k, changed)
-            outcome.append(self._correct(net, sig)[0])
-        self.evaluations += 2
-        gain = np.bincount(address, weights=outcome[1].astype(np.int64) - outcome[0], minlength=1 << k)
-        old = int(tables[lut])
-        new = _best_table(gain, old)
-        if new == old:
-            return ev
-        child = net.copy()
-        layer, index = locate(child, lut)
-        child.tables[layer][index] = np.uint64(new)
-        return self.delta(ev, child, changed)
+            return self._refit_output(ev, lut, int(group_of[lut]), self.addresses(ev, lut))
+        return self.with_table(ev, lut, best_table(self.exact_statistic(ev, lut), int(ev.net.flat()[1][lut])))
 
 
-def _best_table(gain: np.ndarray, old: int) -> int:
-    """Entry a is 1 where setting it gains correct samples, 0 where it loses, unchanged where neither."""
+def _gain(address: np.ndarray, correct0: np.ndarray, correct1: np.ndarray, k: int) -> np.ndarray:
+    """Per-address (correct with entry 1) - (correct with entry 0), summed over samples: int64 [2**k]."""
+    return np.bincount(address, weights=correct1.astype(np.int64) - correct0, minlength=1 << k).astype(np.int64)
+
+
+def best_table(gain: np.ndarray, old: int) -> int:
+    """The exact refit's decision: entry a is 1 where setting it gains correct samples, 0 where it loses,
+    unchanged where neither."""
     new = 0
     for a in range(len(gain)):
         bit = 1 if gain[a] > 0 else 0 if gain[a] < 0 else (old >> a) & 1
@@ -198,7 +221,22 @@ def vote_table(address: np.ndarray, labels: np.ndarray, k: int, n_classes: int, 
 
     `target` None (a hidden LUT) picks the class whose one-vs-rest split this LUT's inputs separate best (the
     largest total-variation distance between the class's and the rest's address distributions)."""
-    counts = np.bincount(address * n_classes + labels, minlength=(1 << k) * n_classes).reshape(1 << k, n_classes)
+    return vote_decision(vote_counts(address, labels, k, n_classes), target)
+
+
+def vote_counts(address: np.ndarray, labels: np.ndarray, k: int, n_classes: int) -> np.ndarray:
+    """The vote's statistic: samples per (address, class), int64 [2**k, n_classes]."""
+    return np.bincount(address * n_classes + labels, minlength=(1 << k) * n_classes).reshape(1 << k, n_classes)
+
+
+def target_class(net: Network, lut: int) -> int | None:
+    """The class an output LUT votes for; None for a hidden LUT."""
+    group = int(net.flat()[2][lut])
+    return group if group >= 0 else None
+
+
+def vote_decision(counts: np.ndarray, target: int | None) -> int:
+    """The vote's decision from its statistic (see vote_table)."""
     per_address = counts.sum(axis=1)
     per_class = counts.sum(axis=0)
     n = per_address.sum()
