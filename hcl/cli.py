@@ -80,7 +80,8 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Continue the run in this directory from its checkpoint.")
 @click.option("--executor", default=None,
-              help="Where children are evaluated: local (default), dask-local:N, or dask://HOST:PORT.")
+              help="Where children are evaluated: local (default), dask-local:N, or dask://HOST:PORT; add "
+                   "/samples to a Dask one to split the training data by sample shards instead.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def evolve(config_file, task, data, label, k, generations, population, seed, layers, group_size, bits, encoder,
            threshold_bits, refit, select_on, max_luts, max_depth, time_limit, checkpoint_every, out, resume, executor,

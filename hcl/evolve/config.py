@@ -42,10 +42,13 @@ class EvolveConfig:
     max_depth: int | None = None           # hard limit on hcl.cost's depth (LUT levels input -> class)
     time_limit: float | None = None        # seconds; the run stops at the next generation boundary
     checkpoint_every: int = 5
-    executor: str = "local"                # local | dask-local:N | dask://HOST:PORT (results do not depend on it)
+    executor: str = "local"                # local | dask-local:N | dask://HOST:PORT, Dask ones optionally + /samples
+                                           # (split the data by sample shards); results do not depend on it
     out: str | None = None
 
     def validate(self) -> "EvolveConfig":
+        from hcl.evolve.executors import parse_executor
+        parse_executor(self.executor)
         if not (K_MIN <= self.k <= K_MAX):
             raise ConfigError(f"--luts: K={self.k} is outside {K_MIN}..{K_MAX}")
         for name in ("generations", "population", "bits", "checkpoint_every"):

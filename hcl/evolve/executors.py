@@ -2,13 +2,20 @@
 
 ``--executor local``            this process, delta evaluation from the cached parent signals (the default);
 ``--executor dask-local:N``     a ``dask.distributed.LocalCluster`` of N single-threaded worker processes;
-``--executor dask://HOST:PORT`` an existing Dask scheduler (for example one started by dask-jobqueue on SLURM).
+``--executor dask://HOST:PORT`` an existing Dask scheduler (for example one started by dask-jobqueue on SLURM);
+``.../samples``                 after either Dask spec: split the training data by samples instead of the children.
 
-On Dask, the packed training data is scattered to every worker once; each task carries only a child genome and
-the tables to refit, and returns the refitted, pruned child with its per-sample correctness. Workers evaluate the
-child in full (they hold no parent signals), which gives the same result as the local delta path because every
-refit reads only real samples. A task whose worker dies is retried on another worker; a lost scheduler stops the
-run with its last checkpoint intact.
+Population-level (the Dask default): the packed training data is scattered to every worker once; each task carries
+only a child genome and the tables to refit, and returns the refitted, pruned child with its per-sample
+correctness. Workers evaluate the child in full (they hold no parent signals), which gives the same result as the
+local delta path because every refit reads only real samples. A task whose worker dies is retried on another
+worker; a lost scheduler stops the run with its last checkpoint intact.
+
+Sample shards (``/samples``, see ``hcl.evolve.shards``): each worker holds one contiguous slice of the packed
+training words (a Dask actor pinned to it) and evaluates every child of the batch on its slice; the driver sums the
+shards' refit counts, decides each new table and sends it back, in one round trip per refit step. Same result
+again, bit for bit. A shard cannot move: a worker that dies stops the run (HclError, checkpoint intact, continue
+with ``--resume``), as does a lost scheduler.
 """
 
 from __future__ import annotations
@@ -24,26 +31,68 @@ from hcl.evolve.search import Job, LocalExecutor, Problem, evaluate_job
 
 CONNECT_TIMEOUT_S = 10
 TASK_RETRIES = 3
+SHARD_SUFFIX = "/samples"
+_SPEC_HELP = "use local, dask-local:N or dask://HOST:PORT, optionally followed by /samples (split by sample shards)"
+_LOST = (OSError, TimeoutError, asyncio.CancelledError, concurrent.futures.CancelledError)
 
 
-def make_executor(spec: str, problem: Problem):
-    if spec == "local":
-        return LocalExecutor()
-    if spec.startswith("dask-local:"):
+def parse_executor(spec: str) -> tuple[str, str | int | None, bool]:
+    """("local", None, False) | ("dask-local", n_workers, shard) | ("dask", "tcp://HOST:PORT", shard); a spec
+    that is none of these is a one-line ConfigError."""
+    shard = spec.endswith(SHARD_SUFFIX) and spec != SHARD_SUFFIX
+    base = spec[: -len(SHARD_SUFFIX)] if shard else spec
+    if base == "local" and not shard:
+        return "local", None, False
+    if base.startswith("dask-local:"):
         try:
-            workers = int(spec.split(":", 1)[1])
+            workers = int(base.split(":", 1)[1])
         except ValueError:
             workers = 0
         if workers < 1:
             raise ConfigError(f"--executor {spec}: expected dask-local:N with N >= 1 workers")
-        return DaskExecutor(problem, n_workers=workers)
-    if spec.startswith("dask://"):
-        return DaskExecutor(problem, address="tcp://" + spec[len("dask://"):])
-    raise ConfigError(f"--executor {spec!r}: use local, dask-local:N or dask://HOST:PORT")
+        return "dask-local", workers, shard
+    if base.startswith("dask://") and len(base) > len("dask://") and "/" not in base[len("dask://"):]:
+        return "dask", "tcp://" + base[len("dask://"):], shard
+    raise ConfigError(f"--executor {spec!r}: {_SPEC_HELP}")
+
+
+def make_executor(spec: str, problem: Problem):
+    kind, arg, shard = parse_executor(spec)
+    if kind == "local":
+        return LocalExecutor()
+    cls = ShardedDaskExecutor if shard else DaskExecutor
+    if kind == "dask-local":
+        return cls(problem, n_workers=arg)
+    return cls(problem, address=arg)
+
+
+def _lost(e: BaseException) -> HclError:
+    return HclError(f"lost the Dask scheduler or a worker ({e.__class__.__name__}: {e}); the run stopped, its last "
+                    "checkpoint is intact: continue it with  hcl evolve --resume DIR")
 
 
 class DaskExecutor:
     def __init__(self, problem: Problem, address: str | None = None, n_workers: int = 2):
+        self._connect(address, n_workers)
+        # Sent once; every task refers to it instead of carrying the data.
+        self.data = self.client.scatter((problem.train.packed, problem.train.labels), broadcast=True, hash=False)
+        self.refit_mode = problem.config.refit
+
+    def evaluate(self, problem: Problem, jobs: list[Job]) -> list[Evaluated]:
+        payloads = [(job.child, job.changed is None or bool(job.changed.any()), job.refit) for job in jobs]
+        try:
+            futures = self.client.map(_evaluate_remote, payloads, data=self.data, refit_mode=self.refit_mode,
+                                      pure=False, retries=TASK_RETRIES)
+            results = self.client.gather(futures)
+        except _LOST as e:
+            raise _lost(e) from None
+        out = []
+        for net, correct, evaluations in results:
+            problem.train.evaluations += evaluations
+            out.append(Evaluated(net, None, correct, None))
+        return out
+
+    def _connect(self, address: str | None, n_workers: int) -> None:
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
@@ -59,32 +108,54 @@ class DaskExecutor:
             self.close()
             raise HclError(f"--executor: cannot reach the Dask scheduler at {address} within {CONNECT_TIMEOUT_S} s "
                            f"({e.__class__.__name__}); check the address and that the scheduler runs") from None
-        # Sent once; every task refers to it instead of carrying the data.
-        self.data = self.client.scatter((problem.train.packed, problem.train.labels), broadcast=True, hash=False)
-        self.refit_mode = problem.config.refit
-
-    def evaluate(self, problem: Problem, jobs: list[Job]) -> list[Evaluated]:
-        payloads = [(job.child, job.changed is None or bool(job.changed.any()), job.refit) for job in jobs]
-        try:
-            futures = self.client.map(_evaluate_remote, payloads, data=self.data, refit_mode=self.refit_mode,
-                                      pure=False, retries=TASK_RETRIES)
-            results = self.client.gather(futures)
-        except (OSError, TimeoutError, asyncio.CancelledError, concurrent.futures.CancelledError) as e:
-            raise HclError(f"lost the Dask scheduler ({e.__class__.__name__}: {e}); the run stopped, its last "
-                           "checkpoint is intact: continue it with  hcl evolve --resume DIR") from None
-        out = []
-        for net, correct, evaluations in results:
-            problem.train.evaluations += evaluations
-            out.append(Evaluated(net, None, correct, None))
-        return out
 
     def close(self) -> None:
-        for thing in (getattr(self, "client", None), self.cluster):
+        for thing in (getattr(self, "client", None), getattr(self, "cluster", None)):
             if thing is not None:
                 try:
                     thing.close()
                 except Exception:  # closing a cluster whose scheduler already died must not mask the real error
                     pass
+
+
+class ShardedDaskExecutor(DaskExecutor):
+    """One shard of the packed training words per worker (a Dask actor pinned to it); see hcl.evolve.shards."""
+
+    def __init__(self, problem: Problem, address: str | None = None, n_workers: int | None = None):
+        from hcl.evolve.shards import Shard, shard_data, split_words
+        self._connect(address, n_workers or 2)
+        try:
+            # A LocalCluster's workers are all wanted; an existing cluster is used as it stands now.
+            self.client.wait_for_workers(n_workers or 1, timeout=f"{CONNECT_TIMEOUT_S * 6}s")
+            workers = sorted(self.client.scheduler_info()["workers"])
+            packed, labels = problem.train.packed, problem.train.labels
+            self.actors, self.sizes = [], []
+            for worker, words in zip(workers, split_words(packed.shape[1], len(workers))):
+                data = self.client.scatter(list(shard_data(packed, labels, words)), workers=[worker], hash=False)
+                self.actors.append(self.client.submit(Shard, *data, workers=[worker], allow_other_workers=False,
+                                                      actor=True).result())
+                self.sizes.append(min(words[1] * 64, len(labels)) - words[0] * 64)
+        except _LOST as e:
+            self.close()
+            raise _lost(e) from None
+        self.refit_mode = problem.config.refit
+
+    def _round(self, ops):
+        futures = [actor.step(ops) for actor in self.actors]
+        return [f.result() for f in futures]
+
+    def evaluate(self, problem: Problem, jobs: list[Job]) -> list[Evaluated]:
+        from hcl.evolve.shards import evaluate_sharded
+        try:
+            out, evaluations = evaluate_sharded(jobs, self.refit_mode, self._round, self.sizes)
+        except _LOST as e:
+            raise _lost(e) from None
+        except RuntimeError as e:
+            if "lost" not in str(e):            # dask: "Worker holding Actor was lost"
+                raise
+            raise _lost(e) from None
+        problem.train.evaluations += evaluations
+        return out
 
 
 _EVALUATORS: dict[int, Evaluator] = {}
