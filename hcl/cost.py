@@ -16,17 +16,18 @@ it and writes the model-vs-tool table to ``benchmarks/results/synth.md``. What s
   least two distinct signals; a constant, a buffer or an inverter costs nothing (folded into its readers). ABC also
   absorbs a LUT that has a single reader when the union of their inputs still fits one LUT6 -- common for K <= 4,
   never for K = 6 -- so those are not counted either.
-* ``luts_output``: per class the popcount of its group, then the argmax tree. The template's popcount (a loop of
-  conditional increments) becomes a chain of n incrementers, each a CARRY4 chain plus muxes: ~10 LUTs per input
-  bit at n = 16, ~18 at n = 64, and n LUT levels deep -- far more than a compressor tree. Its cost is a measured
-  table (_POPCOUNT_POINTS), in two contexts: fed by flip-flops (the last layer registered) or by the LUTs of the
-  same combinational stage, where ABC, mapping for depth, also copies last-layer LUTs into the chain
-  (_CHAIN_COPY_PER_LUT). So the estimate depends on ``--registers``; the search prices the combinational design.
-  The argmax tree costs about 1.9 LUTs per score bit per node below the root.
+* ``luts_output``: per class the popcount of its group, then the argmax tree. The template's popcount is a sum of
+  one-bit vectors, which Yosys builds as one compressor tree with short carry chains: ~2 LUTs per input bit at
+  n = 16, ~3 at n = 64, 2 LUT levels at n = 16 and 4 at n = 64 (a measured table, _POPCOUNT_POINTS). The idiom
+  matters: conditional increments (`if v(i) = '1' then n := n + 1`) become a chain of n incrementers, 157 LUTs and
+  16 levels at n = 16, 1127 LUTs at n = 64. In a combinational stage with K <= 4, ABC also copies last-layer LUTs
+  into the tree's first stage (_COPY_PER_LAST_LUT), so the estimate depends on ``--registers``; the search prices
+  the combinational design. The argmax tree costs about 1.9 LUTs per score bit per node below the root.
 
 Depth counts LUT levels (not carries or MUXF7/8), input to class output, as ``hcl synth`` measures it.
-Accuracy, measured on random and evolved networks (benchmarks/results/synth.md): mean |error| ~5 %, within 15 % for
-nearly all, with single small designs (~100 LUTs) off by up to ~17 % where ABC's choices swing a few dozen LUTs.
+Accuracy, measured on random and evolved networks of 150..400 LUTs (benchmarks/results/synth.md): within 15 %; the
+worst is a K = 4 design on 16-bit inputs, whose carry-chain comparators ABC maps less predictably. Designs under ~100
+LUTs swing by up to 25 % with ABC's choices (a few dozen LUTs).
 """
 
 from __future__ import annotations
@@ -52,45 +53,30 @@ _CHUNK_LUTS = 2.25
 
 # The popcount style of templates/network.vhd.j2 these tables were measured for; tests/test_cost.py checks that the
 # template still has it. "loop": `if v(i) = '1' then n := n + 1`; "add": `n := n + unsigned'(0 => v(i))`.
-POPCOUNT_STYLE = "loop"
+POPCOUNT_STYLE = "add"
 
-# LUTs of a popcount of n bits, measured with Yosys 0.23 synth_xilinx -family xcup ({n: LUTs}, interpolated between
-# the points). Two contexts, because ABC maps the popcount differently in each:
-# * "registered": its inputs come from flip-flops (the last LUT layer is registered): the mean of the popcount alone
-#   and fed by one LUT layer;
-# * "combinational": fed by the LUT network in the same combinational stage: a least-squares fit over one LUT layer
-#   (K = 4 and 6) feeding one popcount and C = 2..10 popcounts feeding the argmax tree (with the argmax terms below).
-# ABC's count for one popcount varies by +-20 % with its surroundings; these are central values.
+# LUTs of a popcount of n bits ({n: LUTs}, interpolated between the points): a layer of random LUTs (K = 4 and 6,
+# the mean) feeding the template's popcount, less the layer, with Yosys 0.23 synth_xilinx -family xcup
+# (benchmarks/bench_synth.py --calibrate). The sum maps to the same tree whether its inputs come from flip-flops or
+# from LUTs of the same combinational stage, so one table serves both --registers contexts.
 _POPCOUNT_POINTS = {
-    ("loop", "registered"): {
-        1: 0, 2: 3, 3: 3, 4: 9, 5: 16, 6: 18, 7: 24, 8: 38, 9: 52, 10: 64, 11: 76, 12: 89, 13: 105, 14: 108,
-        15: 122, 16: 157, 17: 182, 18: 183, 19: 198, 20: 212, 24: 270, 28: 323, 32: 446, 40: 576, 48: 706,
-        64: 1127},
-    ("loop", "combinational"): {
-        1: 0, 2: 3, 3: 3, 4: 9, 5: 15, 6: 30, 7: 24, 8: 53, 9: 48, 10: 64, 11: 77, 12: 94, 13: 108, 14: 118,
-        15: 129, 16: 166, 17: 189, 18: 194, 19: 206, 20: 221, 24: 279, 28: 331, 32: 458, 40: 584, 48: 719,
-        64: 1139},
     ("add", "registered"): {
-        1: 0, 2: 4, 3: 2, 4: 3, 5: 3, 6: 4, 7: 4, 8: 10, 9: 10, 10: 19, 11: 17, 12: 32, 13: 32, 14: 17, 15: 19,
-        16: 30, 17: 29, 18: 42, 19: 34, 20: 42, 24: 61, 28: 71, 32: 80, 40: 127, 48: 150, 64: 193},
+        1: 0, 2: 4, 3: 2, 4: 2, 5: 3, 6: 4, 7: 4, 8: 10, 9: 10, 10: 19, 11: 17, 12: 32, 13: 32, 14: 17, 15: 19,
+        16: 30, 17: 28, 18: 42, 19: 34, 20: 42, 24: 61, 28: 70, 32: 80, 40: 127, 48: 150, 64: 192},
 }
 _POPCOUNT_POINTS[("add", "combinational")] = _POPCOUNT_POINTS[("add", "registered")]
 _POPCOUNT_MAX = 64
 # Beyond 64 bits: LUTs per bit = a * score width + b (fitted on n = 24 .. 64).
-_POPCOUNT_TAIL = {"loop": (2.9, -3.0), "add": (0.5, -0.5)}
+_POPCOUNT_TAIL = {"add": (0.5, -0.5)}
 # LUT levels of the popcount fed by one LUT layer (the netlist's depth less that layer's level).
 _POPCOUNT_LEVEL_POINTS = {
-    "loop": {1: 0, 2: 1, 3: 1, 4: 3, 5: 4, 6: 5, 7: 5, 8: 7, 10: 10, 12: 12, 16: 16, 20: 20, 24: 23, 32: 31, 48: 48,
-             64: 64},
-    "add": {1: 0, 64: 10},
+    "add": {1: 0, 2: 0, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1, 10: 2, 11: 2, 12: 2, 13: 2, 14: 2, 15: 2, 16: 2,
+            17: 2, 18: 2, 19: 3, 20: 3, 24: 3, 28: 3, 32: 3, 40: 4, 48: 4, 64: 4},
 }
-# Combinational stage only: ABC, mapping for depth, copies last-layer LUTs into the popcount's first stages when a
-# group is long enough for the popcount chain to be the critical path. Extra LUTs per last-layer LUT of such a group,
-# by K (a K = 4 LUT plus the two data inputs of an increment mux still fits a LUT6, so it is copied more often).
-_CHAIN_COPY_MIN_GROUP = 6
-_CHAIN_COPY_PER_LUT = {2: 3.0, 3: 3.0, 4: 3.0, 5: 2.0, 6: 1.0}
-# Shorter groups: K <= 4 LUTs are still merged into the first increment (a LUT4 plus the two mux inputs fit a LUT6).
-_SHORT_COPY_PER_LUT = {2: 1.0, 3: 1.0, 4: 1.0, 5: 0.5, 6: 0.0}
+# Combinational stage, K <= 4: ABC, mapping for depth, copies last-layer LUTs into the adder tree's first stage (a
+# LUT4 plus two partial-sum bits still fit a LUT6). Extra LUTs per last-layer LUT, the median over 9 K = 4 designs
+# of 30..300 LUTs (their spread: -1.5 .. +2.8, so designs under ~100 LUTs can be off by 25 %).
+_COPY_PER_LAST_LUT = {2: 0.75, 3: 0.75, 4: 0.75}
 
 # Argmax tree: LUTs per score bit of each node below the root (the root's value mux is dead: no port reads it, and
 # ABC folds the root's comparison into the popcounts' last stage). Fitted with the popcount table above.
@@ -331,10 +317,8 @@ def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
     score_width = max(1, max(group_sizes).bit_length())
     arg_luts, arg_levels = argmax_cost(net.n_classes, score_width)
     luts_output = sum(p[0] for p in pop) + arg_luts
-    if not registered and POPCOUNT_STYLE == "loop":
-        copies = sum((_CHAIN_COPY_PER_LUT if n >= _CHAIN_COPY_MIN_GROUP else _SHORT_COPY_PER_LUT)[net.k] * n
-                     for n in group_sizes if n > 1)
-        luts_output += int(round(copies))
+    if not registered:
+        luts_output += int(round(_COPY_PER_LAST_LUT.get(net.k, 0.0) * sum(n for n in group_sizes if n > 1)))
     depth_output = max(p[1] for p in pop) + arg_levels
     return {
         "luts": luts_encoder + luts_network + luts_output,

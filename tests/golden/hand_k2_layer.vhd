@@ -3,7 +3,7 @@
 -- network    sha256 50195a385f4e0adc7476f1cc75de7e684238f7e3329a3377871bbda4da264bb2 (canonical JSON), task (none), K = 2
 -- structure  5 comparators -> 3 -> 2 LUTs -> 2 popcounts -> argmax
 -- registers  layer: latency 4 clock cycles from in_valid to out_valid
--- estimate   11 LUT6 (3 encoder + 5 network + 3 output), 5 LUT levels: hcl.cost model, not synthesis
+-- estimate   5 LUT6 (2 encoder + 3 network + 0 output), 4 LUT levels: hcl.cost model, not synthesis
 --
 -- Ports
 --   x          raw features: feature f is x((f+1)*4-1 downto f*4), unsigned
@@ -58,16 +58,16 @@ architecture rtl of hand_k2 is
     return '0';
   end function;
 
-  -- The loop becomes an adder tree in the netlist; the delay model charges it the cost model's levels instead.
+  -- A sum of one-bit vectors, not `if v(i) = '1' then n := n + 1`: Yosys turns the sum into one compressor tree
+  -- (~2 LUTs per bit, ~log depth), the conditional increments into a chain of n incrementers (~10 LUTs per bit, n
+  -- levels). The delay model charges it the cost model's levels.
   function popcount(v : std_logic_vector) return score_t is
-    variable n : natural range 0 to v'length := 0;
+    variable n : score_t := (others => '0');
   begin
     for i in v'range loop
-      if v(i) = '1' then
-        n := n + 1;
-      end if;
+      n := n + unsigned'(0 => v(i));
     end loop;
-    return to_unsigned(n, score_t'length);
+    return n;
   end function;
 
   -- Truth tables: bit a is the LUT's output for address a = in0 + 2*in1 + ... (hex, most significant digit first).
