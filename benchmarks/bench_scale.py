@@ -1,26 +1,36 @@
-"""Evaluations per second of the search: local vs a Dask LocalCluster with 1 and 2 workers, and memory per worker.
+"""Evaluations per second of the search: local vs a Dask LocalCluster with 1 and 2 workers, population-level
+(each worker evaluates whole children on all the data) and by sample shards (``/samples``: each worker holds a slice
+of the data and evaluates every child on it), and memory per worker.
 
-    python benchmarks/bench_scale.py [--task mnist --n-train 20000] [--generations 5]
+    python benchmarks/bench_scale.py [--task mnist --n-train 20000] [--generations 5] [--executors local,...]
 
-Counts only the generation loop (not data loading, the initial population, cluster start-up or JIT warm-up). The last line
-printed is one JSON object.
+Counts only the generation loop (not data loading, the initial population, cluster start-up or JIT warm-up). Memory
+per worker: the training data it holds (packed words + labels), the peak of the arrays it allocated while
+evaluating (tracemalloc, measured over one extra generation so the timing runs untraced) and its resident set
+(RSS; interpreter, numba and LLVM included) after the run; the largest over the workers. The last line printed is
+one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
+import sys
 import time
+from pathlib import Path
 
 from hcl.evolve import EvolveConfig
 from hcl.evolve.executors import make_executor
 from hcl.evolve.search import Problem, SearchState, initial_population, run_search
+from hcl.network import atomic_write_text
 
 
 def measure(config: EvolveConfig, spec: str) -> dict:
     import numpy as np
     from deap import tools
-    problem = Problem(config)
+    problem = Problem(dataclasses.replace(config))   # its own copy: worker_memory() extends its generations
     rng = np.random.default_rng(config.seed)
     pop = initial_population(problem, rng)
     state = SearchState(0, tools.selNSGA2(pop, len(pop)), rng, [], problem.train.evaluations, 0.0)
@@ -34,17 +44,46 @@ def measure(config: EvolveConfig, spec: str) -> dict:
         t0 = time.perf_counter()
         state, _ = run_search(problem, state, executor=executor)
         seconds = time.perf_counter() - t0
-        memory = None
+        evals = problem.train.evaluations - start_evals
+        best_val = round(max(problem.accuracy(c.ev.net, "val") for c in state.population), 4)
+        memory = {"worker_data_mib": None, "worker_eval_peak_mib": None, "worker_rss_mib": None}
         if hasattr(executor, "client"):
-            import psutil
-            rss = executor.client.run(lambda: psutil.Process().memory_info().rss)
-            memory = round(max(rss.values()) / 2**20, 1)
+            memory = worker_memory(executor, problem, state)
     finally:
         executor.close()
-    evals = problem.train.evaluations - start_evals
     return {"executor": spec, "evaluations": evals, "seconds": round(seconds, 2),
-            "evals_per_s": round(evals / seconds, 1), "worker_rss_mib": memory,
-            "best_val": round(max(problem.accuracy(c.ev.net, "val") for c in state.population), 4)}
+            "evals_per_s": round(evals / seconds, 1), **memory, "best_val": best_val}
+
+
+def worker_memory(executor, problem, state) -> dict:
+    import psutil
+    mib = 2**20
+    client = executor.client
+    rss = client.run(lambda: psutil.Process().memory_info().rss)
+    train = problem.train
+    if hasattr(executor, "sizes"):      # sample shards: the largest shard's words and labels
+        words = max(-(-n // 64) for n in executor.sizes)
+        data = train.packed.shape[0] * words * 8 + max(executor.sizes) * 8
+    else:
+        data = train.packed.nbytes + train.labels.nbytes
+    client.run(_trace_start)
+    problem.config.generations = state.generation + 1
+    run_search(problem, state, executor=executor)
+    peak = client.run(_trace_stop)
+    return {"worker_data_mib": round(data / mib, 1), "worker_eval_peak_mib": round(max(peak.values()) / mib, 1),
+            "worker_rss_mib": round(max(rss.values()) / mib, 1)}
+
+
+def _trace_start():
+    import tracemalloc
+    tracemalloc.start()
+
+
+def _trace_stop() -> int:
+    import tracemalloc
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
 
 
 def main() -> None:
@@ -55,24 +94,38 @@ def main() -> None:
     ap.add_argument("--population", type=int, default=16)
     ap.add_argument("--layers", default="400")
     ap.add_argument("--group-size", type=int, default=20)
+    ap.add_argument("--executors", default="local,dask-local:1,dask-local:2,dask-local:1/samples,dask-local:2/samples")
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "scale.md")
     args = ap.parse_args()
     options = {"n_train": args.n_train} if args.task == "mnist" else {}
     data = None
     if args.task == "mnist":
-        import os
-        from pathlib import Path
         if not os.environ.get("HCL_DATA"):
             data = str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
     config = EvolveConfig(task=args.task, data=data, task_options=options, generations=args.generations,
                           population=args.population, layers=[int(x) for x in args.layers.split(",")],
                           group_size=args.group_size, bits=1, seed=0)
-    rows = [measure(config, spec) for spec in ("local", "dask-local:1", "dask-local:2")]
-    print(f"task {args.task} (n_train {args.n_train}), {args.generations} generations x {args.population}")
-    print(f"{'executor':14s} {'evals':>6s} {'seconds':>8s} {'evals/s':>8s} {'worker RSS MiB':>15s} {'best val':>8s}")
+    rows = [measure(config, spec) for spec in args.executors.split(",")]
+    lines = ["# Search throughput by executor", "",
+             f"`python benchmarks/bench_scale.py {' '.join(sys.argv[1:])}`".replace(" `", "`"), "",
+             f"Task {args.task} (n_train {args.n_train}), layers {args.layers}, groups of {args.group_size}, "
+             f"{args.generations} generations x {args.population} children, seed 0, on this machine "
+             f"({os.cpu_count()} cores). Generation loop only (no start-up or JIT warm-up).", "",
+             "| executor | evaluations | seconds | evals/s | data/worker MiB | eval peak/worker MiB | RSS/worker MiB "
+             "| best val |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        print(f"{r['executor']:14s} {r['evaluations']:6d} {r['seconds']:8.2f} {r['evals_per_s']:8.1f} "
-              f"{str(r['worker_rss_mib']):>15s} {r['best_val']:8.4f}")
-    print(json.dumps({"task": args.task, "rows": rows}))
+        lines.append(f"| {r['executor']} | {r['evaluations']} | {r['seconds']:.2f} | {r['evals_per_s']:.1f} "
+                     f"| {_na(r['worker_data_mib'])} | {_na(r['worker_eval_peak_mib'])} | {_na(r['worker_rss_mib'])} "
+                     f"| {r['best_val']:.4f} |")
+    print("\n".join(lines))
+    atomic_write_text(args.out, "\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+    print(json.dumps({"task": args.task, "n_train": args.n_train, "rows": rows}))
+
+
+def _na(x) -> str:
+    return "-" if x is None else f"{x:.1f}"
 
 
 if __name__ == "__main__":

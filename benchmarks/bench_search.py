@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 from pathlib import Path
 
 from hcl import cost
 from hcl.evolve import EvolveConfig, evolve
+from hcl.network import atomic_write_text
 
 PUBLISHED = [  # design.md: LUTs on AMD/Xilinx UltraScale+ unless noted
     ("DWN small (gradient-trained LUT6, encoder not counted)", "97.1 %", "692", "2.4 ns"),
@@ -49,6 +51,7 @@ def main() -> None:
     t0 = time.perf_counter()
     result = evolve(cfg, progress=True)
     seconds = time.perf_counter() - t0
+    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB; data, search, JIT
     points = []
     for net in result.pareto:
         c = cost.estimate(net)
@@ -60,7 +63,7 @@ def main() -> None:
              f"--group-size {args.group_size} --bits {args.bits} --population {args.population} --seed {args.seed} "
              f"--select-on {args.select_on}`"
              f" ({result.generations_done} generations in {seconds:.0f} s on this 2-core machine; "
-             f"stopped: {result.stopped}).", "",
+             f"stopped: {result.stopped}; peak memory (max RSS of the process) {peak_rss_mib:,.0f} MiB).", "",
              "LUTs are hcl.cost model estimates (LUT6 fabric), not synthesis results; selected by validation "
              "accuracy, test accuracy only reported.", "",
              "| hcl Pareto point | val acc | test acc | LUTs without encoder (network + output) | network LUTs | "
@@ -70,11 +73,12 @@ def main() -> None:
     lines += ["", "| published system | accuracy | LUTs | latency |", "|---|---|---|---|"]
     lines += [f"| {n} | {a} | {l} | {t} |" for n, a, l, t in PUBLISHED]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    atomic_write_text(Path(args.out), "\n".join(lines) + "\n")
     print("\n".join(lines))
     print(json.dumps({"generations": result.generations_done, "seconds": round(seconds, 1),
                       "best_test_accuracy": result.test_accuracy, "best_val_accuracy": result.val_accuracy,
-                      "best_luts": result.cost["luts"], "pareto": points}))
+                      "best_luts": result.cost["luts"], "peak_rss_mib": round(peak_rss_mib),
+                      "pareto": points}))
 
 
 if __name__ == "__main__":
