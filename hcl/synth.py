@@ -555,6 +555,8 @@ def latency_estimate(r: dict[str, Any]) -> dict[str, Any]:
     else:
         period = r["depth"] * per + (FAMILIES[r["family"]]["ff_overhead_ns"] if cycles else 0.0)
     latency = r["depth_total"] * per if not cycles else cycles * period
+    if r.get("critical_path_ns"):     # routed (iCE40): the measured path, not the per-level rule of thumb
+        latency = cycles * r["critical_path_ns"] if cycles else r["critical_path_ns"]
     return {"period_ns_estimate": round(period, 2), "latency_ns_estimate": round(latency, 2)}
 
 
