@@ -27,6 +27,12 @@ def _figure(*args, **kwargs):
     return plt.subplots(*args, **kwargs)
 
 
+def _color(i: int):
+    """Eleven or more models: tab20, so that no two share a colour (tab10 repeats after ten)."""
+    import matplotlib
+    return matplotlib.colormaps["tab20"](i % 20)
+
+
 def cost_plot(rows: list[dict], path: Path, title: str) -> None:
     """Dice (top) and pixel accuracy (bottom) against weight memory (every model) and against LUTs (the models
     that have a LUT figure; see the table for how each was obtained)."""
@@ -41,7 +47,7 @@ def cost_plot(rows: list[dict], path: Path, title: str) -> None:
                 if not x:  # None (no such figure for this model) or 0
                     continue
                 m = MARKERS.get(r["kind"], "o")
-                ax.scatter([x], [100 * r[metric]], marker=m, s=120 if m == "*" else 45, color=f"C{i % 10}",
+                ax.scatter([x], [100 * r[metric]], marker=m, s=120 if m == "*" else 45, color=_color(i),
                            label=r["model"], zorder=3)
             ax.set_xscale("log")
             ax.margins(x=0.08, y=0.08)
@@ -87,7 +93,7 @@ def examples_plot(images: np.ndarray, masks: np.ndarray, predictions: dict[str, 
             for i, (label, m) in enumerate([("truth", masks[j])] + [(k, predictions[k][j]) for k in names]):
                 y = lo - step * (i + 1)
                 where = np.flatnonzero(m)
-                ax.scatter(where, np.full(len(where), y), s=4, marker="|", color=f"C{i}", label=label if j == 0
+                ax.scatter(where, np.full(len(where), y), s=4, marker="|", color=_color(i), label=label if j == 0
                            else None)
             ax.set_xlim(0, len(x))
             ax.set_yticks([])
