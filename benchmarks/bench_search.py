@@ -18,7 +18,7 @@ from pathlib import Path
 
 from hcl import cost
 from hcl.evolve import EvolveConfig, evolve
-from hcl.network import atomic_write_text
+from hcl.network import Network, atomic_write_text
 
 PUBLISHED = [  # design.md: LUTs on AMD/Xilinx UltraScale+ unless noted
     ("DWN small (gradient-trained LUT6, encoder not counted)", "97.1 %", "692", "2.4 ns"),
@@ -41,29 +41,45 @@ def main() -> None:
     ap.add_argument("--select-on", choices=["train", "val"], default="train")
     ap.add_argument("--run-dir", default="runs/bench-mnist")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "search_mnist.md"))
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite the table from --run-dir's saved front with the current cost model; no search")
     args = ap.parse_args()
-    data = args.data or (None if os.environ.get("HCL_DATA") else
-                         str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
-    cfg = EvolveConfig(task="mnist", data=data, k=6, seed=args.seed, generations=args.generations,
-                       population=args.population, layers=[int(x) for x in args.layers.split(",")],
-                       group_size=args.group_size, bits=args.bits, time_limit=args.time_limit, out=args.run_dir,
-                       select_on=args.select_on)
-    t0 = time.perf_counter()
-    result = evolve(cfg, progress=True)
-    seconds = time.perf_counter() - t0
-    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB; data, search, JIT
+    run_dir = Path(args.run_dir)
+    if not args.report_only:
+        data = args.data or (None if os.environ.get("HCL_DATA") else
+                             str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
+        cfg = EvolveConfig(task="mnist", data=data, k=6, seed=args.seed, generations=args.generations,
+                           population=args.population, layers=[int(x) for x in args.layers.split(",")],
+                           group_size=args.group_size, bits=args.bits, time_limit=args.time_limit,
+                           out=str(run_dir), select_on=args.select_on)
+        t0 = time.perf_counter()
+        evolve(cfg, progress=True)
+        command = (f"python benchmarks/bench_search.py --time-limit {args.time_limit:g} --layers {args.layers} "
+                   f"--group-size {args.group_size} --bits {args.bits} --population {args.population} "
+                   f"--seed {args.seed} --select-on {args.select_on} --run-dir {args.run_dir}")
+        bench = {"command": command, "seconds": round(time.perf_counter() - t0, 1),
+                 # Linux: KiB; the whole process (data, search, JIT)
+                 "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+        atomic_write_text(run_dir / "bench.json", json.dumps(bench, indent=1) + "\n")
+    report(run_dir, Path(args.out))
+
+
+def report(run_dir: Path, out: Path) -> None:
+    """The table from a finished run's files: its front (pareto/*.json), run.json and bench.json."""
+    run = json.loads((run_dir / "run.json").read_text())
+    bench = json.loads((run_dir / "bench.json").read_text())
     points = []
-    for net in result.pareto:
+    for path in sorted((run_dir / "pareto").glob("*.json")):
+        net = Network.load(path)
         c = cost.estimate(net)
         points.append({"val": net.meta["val_accuracy"], "test": net.meta["test_accuracy"], "luts": c["luts"],
                        "luts_without_encoder": c["luts_network"] + c["luts_output"],
                        "luts_network": c["luts_network"], "depth": c["depth"]})
     lines = ["# MNIST: hcl's Pareto front vs published LUT networks", "",
-             f"Command: `python benchmarks/bench_search.py --time-limit {args.time_limit:g} --layers {args.layers} "
-             f"--group-size {args.group_size} --bits {args.bits} --population {args.population} --seed {args.seed} "
-             f"--select-on {args.select_on}`"
-             f" ({result.generations_done} generations in {seconds:.0f} s on this 2-core machine; "
-             f"stopped: {result.stopped}; peak memory (max RSS of the process) {peak_rss_mib:,.0f} MiB).", "",
+             f"Command: `{bench['command']}` ({run['generations_done']} generations in {bench['seconds']:.0f} s on "
+             f"this 2-core machine; stopped: {run['status']}; peak memory (max RSS of the process) "
+             f"{bench['peak_rss_mib']:,} MiB). Table: `python benchmarks/bench_search.py --report-only --run-dir "
+             f"{run_dir}`.", "",
              "LUTs are hcl.cost model estimates (LUT6 fabric), not synthesis results; selected by validation "
              "accuracy, test accuracy only reported.", "",
              "| hcl Pareto point | val acc | test acc | LUTs without encoder (network + output) | network LUTs | "
@@ -72,13 +88,11 @@ def main() -> None:
               f"{p['luts']} | {p['depth']} |" for i, p in enumerate(points)]
     lines += ["", "| published system | accuracy | LUTs | latency |", "|---|---|---|---|"]
     lines += [f"| {n} | {a} | {l} | {t} |" for n, a, l, t in PUBLISHED]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(Path(args.out), "\n".join(lines) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, "\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(json.dumps({"generations": result.generations_done, "seconds": round(seconds, 1),
-                      "best_test_accuracy": result.test_accuracy, "best_val_accuracy": result.val_accuracy,
-                      "best_luts": result.cost["luts"], "peak_rss_mib": round(peak_rss_mib),
-                      "pareto": points}))
+    print(json.dumps({"generations": run["generations_done"], **bench, "best_test_accuracy": run["test_accuracy"],
+                      "best_val_accuracy": run["val_accuracy"], "pareto": points}))
 
 
 if __name__ == "__main__":
