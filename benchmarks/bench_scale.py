@@ -24,7 +24,10 @@ from pathlib import Path
 from hcl.evolve import EvolveConfig
 from hcl.evolve.executors import make_executor
 from hcl.evolve.search import Problem, SearchState, initial_population, run_search
+from hcl.evolve.shards import WORD
 from hcl.network import atomic_write_text
+
+from _data import default_data
 
 
 def measure(config: EvolveConfig, spec: str) -> dict:
@@ -62,7 +65,7 @@ def worker_memory(executor, problem, state) -> dict:
     rss = client.run(lambda: psutil.Process().memory_info().rss)
     train = problem.train
     if hasattr(executor, "sizes"):      # sample shards: the largest shard's words and labels
-        words = max(-(-n // 64) for n in executor.sizes)
+        words = max(-(-n // WORD) for n in executor.sizes)
         data = train.packed.shape[0] * words * 8 + max(executor.sizes) * 8
     else:
         data = train.packed.nbytes + train.labels.nbytes
@@ -98,10 +101,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "scale.md")
     args = ap.parse_args()
     options = {"n_train": args.n_train} if args.task == "mnist" else {}
-    data = None
-    if args.task == "mnist":
-        if not os.environ.get("HCL_DATA"):
-            data = str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
+    data = default_data("mnist") if args.task == "mnist" else None
     config = EvolveConfig(task=args.task, data=data, task_options=options, generations=args.generations,
                           population=args.population, layers=[int(x) for x in args.layers.split(",")],
                           group_size=args.group_size, bits=1, seed=0)

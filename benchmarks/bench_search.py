@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import time
 from pathlib import Path
@@ -19,6 +18,8 @@ from pathlib import Path
 from hcl import cost
 from hcl.evolve import EvolveConfig, evolve
 from hcl.network import Network, atomic_write_text
+
+from _data import default_data
 
 PUBLISHED = [  # design.md: LUTs on AMD/Xilinx UltraScale+ unless noted
     ("DWN small (gradient-trained LUT6, encoder not counted)", "97.1 %", "692", "2.4 ns"),
@@ -46,8 +47,7 @@ def main() -> None:
     args = ap.parse_args()
     run_dir = Path(args.run_dir)
     if not args.report_only:
-        data = args.data or (None if os.environ.get("HCL_DATA") else
-                             str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"))
+        data = args.data or default_data("mnist")
         cfg = EvolveConfig(task="mnist", data=data, k=6, seed=args.seed, generations=args.generations,
                            population=args.population, layers=[int(x) for x in args.layers.split(",")],
                            group_size=args.group_size, bits=args.bits, time_limit=args.time_limit,

@@ -22,6 +22,8 @@ from hcl.emit import emit  # noqa: E402
 from hcl.network import Network, atomic_write_text  # noqa: E402
 from hcl.simulate import simulate  # noqa: E402
 
+from _data import default_data  # noqa: E402
+
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -33,10 +35,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "sim.md")
     args = ap.parse_args(argv)
     net = Network.load(args.network)
-    data = args.data
-    if data is None and net.task == "mnist":
-        import os
-        data = None if os.environ.get("HCL_DATA") else str(ROOT.parent / "shared" / "data" / "mnist")
+    data = args.data or (default_data("mnist") if net.task == "mnist" else None)
     rows, passed = [], True
     for registers in args.registers.split(","):
         design = args.work / f"{net.task}-{registers}"

@@ -26,7 +26,7 @@ it and writes the model-vs-tool table to ``benchmarks/results/synth.md``. What s
 
 Depth counts LUT levels (not carries or MUXF7/8), input to class output, as ``hcl synth`` measures it.
 Accuracy, measured on random and evolved networks of 150..400 LUTs (benchmarks/results/synth.md): mean |error|
-5.2 %, all 10 within 15 %; the worst (-14 %) is a K = 4 design on 16-bit inputs, whose carry-chain comparators ABC
+5.4 %, all 10 within 15 %; the worst (-14 %) is a K = 4 design on 16-bit inputs, whose carry-chain comparators ABC
 maps less predictably. Designs under ~80 LUTs swing by up to 30 % with ABC's choices (a dozen LUTs).
 """
 
@@ -62,19 +62,14 @@ POPCOUNT_STYLE = "add"
 # same tree whether its inputs come from flip-flops or from LUTs of the same combinational stage, so one table serves
 # both --registers contexts.
 _POPCOUNT_POINTS = {
-    ("add", "registered"): {
-        1: 0, 2: 2, 3: 2, 4: 3, 5: 3, 6: 4, 7: 4, 8: 10, 9: 10, 10: 19, 11: 21, 12: 31, 13: 31, 14: 20, 15: 24,
-        16: 30, 17: 31, 18: 42, 19: 41, 20: 48, 24: 72, 28: 71, 32: 82, 40: 125, 48: 152, 64: 192},
-}
-_POPCOUNT_POINTS[("add", "combinational")] = _POPCOUNT_POINTS[("add", "registered")]
+    1: 0, 2: 2, 3: 2, 4: 3, 5: 3, 6: 4, 7: 4, 8: 10, 9: 10, 10: 19, 11: 21, 12: 31, 13: 31, 14: 20, 15: 24,
+    16: 30, 17: 31, 18: 42, 19: 41, 20: 48, 24: 72, 28: 71, 32: 82, 40: 125, 48: 152, 64: 192}
 _POPCOUNT_MAX = 64
 # Beyond 64 bits: LUTs per bit = a * score width + b (fitted on n = 24 .. 64).
-_POPCOUNT_TAIL = {"add": (0.5, -0.5)}
+_POPCOUNT_TAIL = (0.5, -0.5)
 # LUT levels of the popcount fed by one LUT layer (the netlist's depth less that layer's level).
-_POPCOUNT_LEVEL_POINTS = {
-    "add": {1: 0, 2: 0, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1, 10: 2, 11: 1, 12: 2, 13: 2, 14: 2, 15: 2, 16: 2,
-            17: 2, 18: 3, 19: 3, 20: 3, 24: 3, 28: 3, 32: 3, 40: 4, 48: 4, 64: 4},
-}
+_POPCOUNT_LEVEL_POINTS = {1: 0, 2: 0, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1, 10: 2, 11: 1, 12: 2, 13: 2, 14: 2,
+                          15: 2, 16: 2, 17: 2, 18: 3, 19: 3, 20: 3, 24: 3, 28: 3, 32: 3, 40: 4, 48: 4, 64: 4}
 # Combinational last stage, K <= 4: Yosys/ABC's netlist has ~12 LUTs more than the sum of the parts, whatever the
 # design's size (the median excess over 12 K = 4 designs of 47..300 LUTs, -3..+25 each; fitted with the popcount
 # table above; K = 5 and 6 designs show no such excess).
@@ -260,24 +255,22 @@ def _dense(points: dict[int, int]) -> np.ndarray:
     return np.interp(np.arange(_POPCOUNT_MAX + 1), ns, [points[n] for n in ns]).round().astype(np.int64)
 
 
-_POPCOUNT_TABLE = {key: _dense(points) for key, points in _POPCOUNT_POINTS.items()}
-_POPCOUNT_LEVEL_TABLE = {style: _dense(points) for style, points in _POPCOUNT_LEVEL_POINTS.items()}
+_POPCOUNT_TABLE = _dense(_POPCOUNT_POINTS)
+_POPCOUNT_LEVEL_TABLE = _dense(_POPCOUNT_LEVEL_POINTS)
 
 
-def popcount_cost(n: int, registered: bool = False) -> tuple[int, int]:
-    """(LUTs, levels) to count the ones among n bits as the template's popcount synthesizes; `registered`: its
-    inputs come from flip-flops rather than from LUTs of the same combinational stage."""
+def popcount_cost(n: int) -> tuple[int, int]:
+    """(LUTs, levels) to count the ones among n bits as the template's popcount synthesizes (the same whether its
+    inputs come from flip-flops or from LUTs of the same combinational stage)."""
     if n <= 1:
         return 0, 0
-    width = n.bit_length()
     if n <= _POPCOUNT_MAX:
-        luts = int(_POPCOUNT_TABLE[POPCOUNT_STYLE, "registered" if registered else "combinational"][n])
-        levels = int(_POPCOUNT_LEVEL_TABLE[POPCOUNT_STYLE][n])
+        luts = int(_POPCOUNT_TABLE[n])
+        levels = int(_POPCOUNT_LEVEL_TABLE[n])
     else:
-        a, b = _POPCOUNT_TAIL[POPCOUNT_STYLE]
-        luts = int(round(n * (a * width + b)))
-        lv = _POPCOUNT_LEVEL_POINTS[POPCOUNT_STYLE]
-        levels = int(round(lv[_POPCOUNT_MAX] * n / _POPCOUNT_MAX))
+        a, b = _POPCOUNT_TAIL
+        luts = int(round(n * (a * n.bit_length() + b)))
+        levels = int(round(_POPCOUNT_LEVEL_POINTS[_POPCOUNT_MAX] * n / _POPCOUNT_MAX))
     return luts, max(1, levels)
 
 
@@ -315,7 +308,7 @@ def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
     luts_network, used = network_cost(net)
     luts_encoder, depth_encoder = encoder_cost(net.encoder, used)
     group_sizes = [len(g) for g in net.groups]
-    pop = [popcount_cost(n, registered) for n in group_sizes]
+    pop = [popcount_cost(n) for n in group_sizes]
     score_width = max(1, max(group_sizes).bit_length())
     arg_luts, arg_levels = argmax_cost(net.n_classes, score_width)
     luts_output = sum(p[0] for p in pop) + arg_luts

@@ -554,9 +554,9 @@ def latency_estimate(r: dict[str, Any]) -> dict[str, Any]:
         period = r["depth"] * per
     else:
         period = r["depth"] * per + (FAMILIES[r["family"]]["ff_overhead_ns"] if cycles else 0.0)
-    latency = r["depth_total"] * per if not cycles else cycles * period
-    if r.get("critical_path_ns"):     # routed (iCE40): the measured path, not the per-level rule of thumb
-        latency = cycles * r["critical_path_ns"] if cycles else r["critical_path_ns"]
+    # Routed (iCE40): the measured path, not the per-level rule of thumb.
+    stage = r.get("critical_path_ns") or (period if cycles else r["depth_total"] * per)
+    latency = cycles * stage if cycles else stage
     return {"period_ns_estimate": round(period, 2), "latency_ns_estimate": round(latency, 2)}
 
 
