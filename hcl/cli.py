@@ -66,6 +66,9 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--threshold-bits", type=int, default=None,
               help="Round comparator thresholds to the top N bits of the input word (default 6: one LUT6 each; "
                    "0 = exact thresholds).")
+@click.option("--start", type=click.Choice(["grow", "random"]), default=None,
+              help="Initial population: grow (default: each LUT's inputs chosen greedily from the data) or random "
+                   "wiring.")
 @click.option("--refit", type=click.Choice(["vote", "output-exact", "exact", "both", "none"]), default=None,
               help="How truth tables are refitted from data after a change (none: random tables, mutation only). "
                    "Default output-exact.")
@@ -84,7 +87,7 @@ def info(network, task, split, data, seed, as_json):
                    "/samples to a Dask one to split the training data by sample shards instead.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def evolve(config_file, task, data, label, k, generations, population, seed, layers, group_size, bits, encoder,
-           threshold_bits, refit, select_on, max_luts, max_depth, time_limit, checkpoint_every, out, resume, executor,
+           threshold_bits, start, refit, select_on, max_luts, max_depth, time_limit, checkpoint_every, out, resume, executor,
            quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
@@ -98,7 +101,7 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
         options = load_toml(config_file) if config_file else {}
         flags = {"task": task, "data": data, "k": k, "generations": generations, "population": population,
                  "seed": seed, "group_size": group_size, "bits": bits, "encoder": encoder,
-                 "threshold_bits": threshold_bits, "refit": refit, "select_on": select_on,
+                 "threshold_bits": threshold_bits, "start": start, "refit": refit, "select_on": select_on,
                  "max_luts": max_luts, "max_depth": max_depth, "time_limit": time_limit,
                  "checkpoint_every": checkpoint_every, "out": str(out) if out else None, "executor": executor}
         if layers is not None:

@@ -592,3 +592,41 @@ def count_correct(x, wires, tables, k, group_of, n_classes, labels):
         hits[b] = _block_hits(x, lo, min(CHUNK, n_words - lo), wires, leaves, k, members, g_start, n_classes,
                               n_bits, n_idx, labels)
     return hits.sum()
+
+
+# ---- greedy input selection (hcl.evolve.grow) -------------------------------------------------------------------
+@njit(cache=True)
+def split_scores(xt, rows, positive, address, candidates, n_cells):
+    """For each candidate signal j (a row of ``xt``, uint8 [n_signals, n_samples], 0/1), over the samples ``rows``:
+    the total-variation distance between the positive and the negative samples' distributions over the cells
+    ``address * 2 + xt[j, rows]`` (``address`` < n_cells, per entry of ``rows``), i.e. the sum over cells of
+    max(0, P(cell | positive) - P(cell | negative)). float64 [n_candidates]; 0 when either side has no sample.
+    (Signals as rows: one candidate's samples are contiguous, so the gather through ``rows`` stays in cache.)"""
+    n = rows.shape[0]
+    n_pos = 0
+    for s in range(n):
+        if positive[s]:
+            n_pos += 1
+    n_neg = n - n_pos
+    out = np.zeros(candidates.shape[0], dtype=np.float64)
+    if n_pos == 0 or n_neg == 0:
+        return out
+    pos = np.zeros(2 * n_cells, dtype=np.int64)
+    neg = np.zeros(2 * n_cells, dtype=np.int64)
+    for ci in range(candidates.shape[0]):
+        signal = xt[candidates[ci]]
+        pos[:] = 0
+        neg[:] = 0
+        for s in range(n):
+            cell = address[s] * 2 + signal[rows[s]]
+            if positive[s]:
+                pos[cell] += 1
+            else:
+                neg[cell] += 1
+        total = 0.0
+        for cell in range(2 * n_cells):
+            d = pos[cell] / n_pos - neg[cell] / n_neg
+            if d > 0:
+                total += d
+        out[ci] = total
+    return out

@@ -13,6 +13,7 @@ from hcl.errors import ConfigError
 from hcl.network import K_MAX, K_MIN
 
 
+START_MODES = ("grow", "random")
 REFIT_MODES = ("vote", "output-exact", "exact", "both", "none")   # none: a plain GA (no table fitting)
 # `generations` when only --time-limit bounds a run.
 UNTIL_TIME_LIMIT = 1_000_000
@@ -36,6 +37,7 @@ class EvolveConfig:
                                            # 6 keeps every comparator within one LUT6 (sipm: ~half the LUTs); 0 = exact
     select_on: str = "train"               # NSGA-II accuracy objective: train | val (val: less overfitting, costs
                                            # one validation pass per child)
+    start: str = "grow"                    # initial population: grow (greedy, from the data: evolve.grow) | random
     refit: str = "output-exact"            # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
     operators: dict[str, float] | None = None  # operator name -> weight; default search.OPERATOR_WEIGHTS
     max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)
@@ -68,6 +70,8 @@ class EvolveConfig:
             raise ConfigError(f"--select-on: {self.select_on!r} unknown: use train or val")
         if self.threshold_bits < 0:
             raise ConfigError(f"--threshold-bits: must be >= 0 (0 = exact thresholds), got {self.threshold_bits}")
+        if self.start not in START_MODES:
+            raise ConfigError(f"--start: {self.start!r} unknown: use one of {', '.join(START_MODES)}")
         if self.refit not in REFIT_MODES:
             raise ConfigError(f"--refit: {self.refit!r} unknown: use one of {', '.join(REFIT_MODES)}")
         if self.operators is not None:

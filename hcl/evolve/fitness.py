@@ -216,11 +216,7 @@ def best_table(gain: np.ndarray, old: int) -> int:
 
 
 def vote_table(address: np.ndarray, labels: np.ndarray, k: int, n_classes: int, target: int | None) -> int:
-    """Truth table from per-address class counts: an entry is 1 where the target class is more frequent among the
-    samples reaching that address than in the data overall (P(c|a) > P(c)); unseen addresses give 0.
-
-    `target` None (a hidden LUT) picks the class whose one-vs-rest split this LUT's inputs separate best (the
-    largest total-variation distance between the class's and the rest's address distributions)."""
+    """Truth table from per-address class counts (see vote_decision)."""
     return vote_decision(vote_counts(address, labels, k, n_classes), target)
 
 
@@ -236,16 +232,45 @@ def target_class(net: Network, lut: int) -> int | None:
 
 
 def vote_decision(counts: np.ndarray, target: int | None) -> int:
-    """The vote's decision from its statistic (see vote_table)."""
+    """The vote's decision from its statistic, per-address class counts [2**k, n_classes].
+
+    An output LUT (``target`` its class) fires where its class is more frequent among the samples reaching that
+    address than in the data overall (P(c|a) > P(c)). A hidden LUT (``target`` None) separates the pair of classes
+    its inputs separate best (the largest total-variation distance between the two classes' address distributions)
+    and fires where the first is the more frequent, relative to its size (P(a|first) > P(a|second)). With two
+    classes both rules are the same. Unseen addresses give 0."""
     per_address = counts.sum(axis=1)
     per_class = counts.sum(axis=0)
     n = per_address.sum()
     if target is None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            in_class = counts / np.maximum(per_class, 1)
-            rest = (per_address[:, None] - counts) / np.maximum(n - per_class, 1)
-        target = int(np.argmax(np.abs(in_class - rest).sum(axis=0)))
+        return pair_decision(counts, best_pair(counts))
     fires = counts[:, target] * n > per_address * per_class[target]
+    return _table_of(fires)
+
+
+def class_pairs(n_classes: int) -> list[tuple[int, int]]:
+    """Unordered class pairs (a < b), the targets of hidden LUTs."""
+    return [(a, b) for a in range(n_classes) for b in range(a + 1, n_classes)]
+
+
+def best_pair(counts: np.ndarray) -> tuple[int, int]:
+    """The class pair whose address distributions differ most (total variation); the first such pair on a tie."""
+    per_class = counts.sum(axis=0)
+    share = counts / np.maximum(per_class, 1)
+    pairs = class_pairs(counts.shape[1])
+    distance = [np.abs(share[:, a] - share[:, b]).sum() if per_class[a] and per_class[b] else -1.0
+                for a, b in pairs]
+    return pairs[int(np.argmax(distance))]
+
+
+def pair_decision(counts: np.ndarray, pair: tuple[int, int]) -> int:
+    """Fire where class pair[0] reaches the address more often than class pair[1], each relative to its size."""
+    a, b = pair
+    per_class = counts.sum(axis=0)
+    return _table_of(counts[:, a] * per_class[b] > counts[:, b] * per_class[a])
+
+
+def _table_of(fires: np.ndarray) -> int:
     return sum(1 << int(a) for a in np.flatnonzero(fires))
 
 

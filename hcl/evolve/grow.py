@@ -1,0 +1,151 @@
+"""Greedy growth of a LUT network from the data, and the `regrow` operator built on it.
+
+A K-input LUT over binary signals is an oblivious decision tree of depth K: every input splits every cell of the
+ones before it. Growing one is therefore a tree induction: pick, level by level, the input that best separates the
+LUT's target -- the largest total-variation distance between the positive and the negative samples' distributions
+over the cells so far (``kernels.split_scores``) -- among ``candidates`` signals drawn at random (the random subspace
+keeps the LUTs of one target different; so does drawing each LUT's training subsample anew).
+
+Targets: a hidden LUT separates one unordered pair of classes (only that pair's samples are used, and the table
+fires where the first class is the more frequent, see ``fitness.pair_decision``); the LUTs of a layer go round
+the pairs in a random order. An output LUT separates its class from the rest. Pairwise features are what lifts the start: on MNIST
+(1 thermometer bit per pixel, 1000 hidden LUTs, 16 output LUTs per class, seed 0) one-vs-rest hidden LUTs reached
+0.909 validation accuracy after the output refit, pairwise ones 0.926, random wiring 0.846.
+
+Layer by layer from the inputs, each layer's outputs on the training split feeding the next, so a grown network
+costs one pass per layer and ``K x candidates`` split evaluations of at most ``subsample`` samples per LUT.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hcl import kernels
+from hcl.encode import pack_bits, unpack_bits
+from hcl.evolve.fitness import (best_pair, class_pairs, locate, pair_decision, target_class, vote_counts,
+                                vote_decision)
+from hcl.network import Network
+
+SUBSAMPLE = 8192      # samples per LUT's input choice (MNIST: a class pair has ~10,000)
+CANDIDATES = 64       # signals tried per level
+
+
+def choose_inputs(rng: np.random.Generator, xt: np.ndarray, rows: np.ndarray, positive: np.ndarray, k: int,
+                  candidates: int = CANDIDATES) -> np.ndarray:
+    """K distinct signals (rows of `xt`, uint8 [n_signals, n_samples]) chosen greedily to separate, over the
+    samples `rows`, the `positive` ones (bool, one per entry of `rows`) from the rest; with fewer than K signals,
+    repeats."""
+    n_signals = xt.shape[0]
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    address = np.zeros(len(rows), dtype=np.int64)
+    chosen: list[int] = []
+    for level in range(k):
+        pool = np.setdiff1d(np.arange(n_signals), chosen)
+        if len(pool) == 0:
+            chosen.append(int(rng.integers(n_signals)))
+            continue
+        cand = rng.choice(pool, size=min(candidates, len(pool)), replace=False).astype(np.int64)
+        scores = kernels.split_scores(xt, rows, positive, address, cand, 1 << level)
+        best = int(cand[int(np.argmax(scores))])
+        chosen.append(best)
+        address |= xt[best, rows].astype(np.int64) << level
+    return np.array(chosen, dtype=np.int32)
+
+
+def _addresses(xt: np.ndarray, wires: np.ndarray) -> np.ndarray:
+    address = np.zeros(xt.shape[1], dtype=np.int64)
+    for i, w in enumerate(wires):
+        address |= xt[int(w)].astype(np.int64) << i
+    return address
+
+
+def _outputs(xt: np.ndarray, wires: np.ndarray, table: int) -> np.ndarray:
+    return ((np.uint64(table) >> _addresses(xt, wires).astype(np.uint64)) & np.uint64(1)).astype(np.uint8)
+
+
+def _subsample(rng: np.random.Generator, rows: np.ndarray, size: int) -> np.ndarray:
+    return rows if len(rows) <= size else np.sort(rng.choice(rows, size=size, replace=False))
+
+
+def _signals(packed: np.ndarray, n_samples: int) -> np.ndarray:
+    """Packed rows uint64 [n_signals, n_words] -> uint8 [n_signals, n_samples] (0/1)."""
+    by = np.ascontiguousarray(packed, dtype=np.uint64).astype("<u8").view(np.uint8)
+    return np.unpackbits(by, axis=1, bitorder="little")[:, :n_samples]
+
+
+def grow_network(rng: np.random.Generator, packed: np.ndarray, labels: np.ndarray, k: int, hidden: list[int],
+                 group: int, classes: list[str], candidates: int = CANDIDATES,
+                 subsample: int = SUBSAMPLE) -> Network:
+    """A network grown on the training split (packed inputs uint64 [n_inputs, n_words], labels int [n])."""
+    labels = np.asarray(labels, dtype=np.int64)
+    n_classes = len(classes)
+    xt = _signals(packed, len(labels))
+    n_inputs = xt.shape[0]
+    pairs = class_pairs(n_classes)
+    wiring, tables = [], []
+    order = rng.permutation(len(pairs))       # which pairs a layer smaller than the pair count covers
+    for size in hidden:
+        w = np.empty((size, k), dtype=np.int32)
+        t = np.empty(size, dtype=np.uint64)
+        out = np.empty((size, len(labels)), dtype=np.uint8)
+        for j in range(size):
+            a, b = pairs[order[j % len(pairs)]]
+            rows = _subsample(rng, np.flatnonzero((labels == a) | (labels == b)), subsample)
+            w[j] = choose_inputs(rng, xt, rows, labels[rows] == a, k, candidates)
+            t[j] = pair_decision(vote_counts(_addresses(xt, w[j]), labels, k, n_classes), (a, b))
+            out[j] = _outputs(xt, w[j], int(t[j]))
+        wiring.append(w)
+        tables.append(t)
+        xt = out
+    w = np.empty((group * n_classes, k), dtype=np.int32)
+    t = np.empty(group * n_classes, dtype=np.uint64)
+    all_rows = np.arange(len(labels))
+    for i in range(group * n_classes):
+        c = i // group
+        rows = _subsample(rng, all_rows, subsample)
+        w[i] = choose_inputs(rng, xt, rows, labels[rows] == c, k, candidates)
+        t[i] = vote_decision(vote_counts(_addresses(xt, w[i]), labels, k, n_classes), c)
+    wiring.append(w)
+    tables.append(t)
+    groups = [list(range(c * group, (c + 1) * group)) for c in range(n_classes)]
+    return Network(k=k, n_inputs=n_inputs, wiring=wiring, tables=tables, groups=groups, classes=list(classes))
+
+
+class GrowSample:
+    """A fixed, seeded subsample of the training split on which `regrow` chooses inputs (the driver holds it, so
+    a child's genome does not depend on the executor that evaluates it)."""
+
+    def __init__(self, packed: np.ndarray, labels: np.ndarray, seed: int, size: int = SUBSAMPLE):
+        labels = np.asarray(labels, dtype=np.int64)
+        rows = _subsample(np.random.default_rng([seed, 0x6E0]), np.arange(len(labels)), size)
+        self.packed = pack_bits(unpack_bits(packed, len(labels))[rows])
+        self.labels = labels[rows]
+
+
+def regrow(rng: np.random.Generator, net: Network, sample: GrowSample,
+           candidates: int = CANDIDATES) -> tuple[Network, np.ndarray, list[int]]:
+    """Choose new inputs for one LUT greedily (its target kept: an output LUT's class; for a hidden LUT the class
+    pair its current inputs separate best), then refit it and its readers."""
+    from hcl.evolve.operators import consumers
+    child = net.copy()
+    lut = int(rng.integers(net.n_luts))
+    layer, index = locate(child, lut)
+    wires, tables, _ = net.flat()
+    sig = kernels.forward(sample.packed, wires, tables, net.k)
+    start = net.layer_offsets()[layer]
+    n_prev = net.n_inputs if layer == 0 else net.layer_sizes[layer - 1]
+    labels = sample.labels
+    xt = _signals(sig[start:start + n_prev], len(labels))
+    target = target_class(net, lut)
+    if target is None:
+        counts = vote_counts(_addresses(xt, net.wiring[layer][index]), labels, net.k, len(net.groups))
+        a, b = best_pair(counts)
+        rows = np.flatnonzero((labels == a) | (labels == b))
+        positive = labels[rows] == a
+    else:
+        rows = np.arange(len(labels))
+        positive = labels == target
+    child.wiring[layer][index] = choose_inputs(rng, xt, rows, positive, net.k, candidates)
+    changed = np.zeros(net.n_luts, dtype=np.bool_)
+    changed[lut] = True
+    return child, changed, [lut] + consumers(child, layer, index)
