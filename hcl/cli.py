@@ -61,7 +61,8 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--layers", default=None, help="Hidden LUT layer sizes, comma-separated, e.g. 64,32; 0 = none "
               "(the output LUTs read the comparators directly).")
 @click.option("--group-size", type=int, default=None, help="Output LUTs per class.")
-@click.option("--bits", type=int, default=None, help="Thermometer levels per input feature. Default 4.")
+@click.option("--bits", type=int, default=None, help="Thermometer levels per input feature. Default: the task's "
+              "(digits 2, mnist 1), else 4.")
 @click.option("--encoder", type=click.Choice(["quantile", "uniform"]), default=None, help="Threshold placement.")
 @click.option("--threshold-bits", type=int, default=None,
               help="Round comparator thresholds to the top N bits of the input word (default 6: one LUT6 each; "

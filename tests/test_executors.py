@@ -55,7 +55,7 @@ def test_worker_killed_mid_generation_is_tolerated(local_result):
         executor.close()
     assert killed and stopped == "completed"
     from hcl.evolve.search import pareto_front
-    best = max(pareto_front(problem, state.population), key=lambda f: (f[1], -f[2]))[0]
+    best = max(pareto_front(problem, state.population, state.archive), key=lambda f: (f[1], -f[2]))[0]
     assert best.to_dict()["layers"] == _layers(local_result)
 
 

@@ -133,3 +133,14 @@ def test_unknown_start_is_a_config_error():
     assert START_MODES == ("grow", "random")
     with pytest.raises(ConfigError, match="--start"):
         EvolveConfig(start="greedy").validate()
+
+
+def test_result_is_the_best_validation_network_of_the_whole_run(tmp_path):
+    # The search selects on training accuracy; the archive keeps every generation's validation front, so the
+    # returned network is at least as good on validation as the best-train member of any generation.
+    result = evolve(EvolveConfig(task="tiny", k=4, generations=6, population=6, seed=3, layers=[12], group_size=3,
+                                 bits=3, out=str(tmp_path)), progress=False)
+    assert result.val_accuracy >= max(row["best_val_accuracy"] for row in result.log)
+    from hcl.evolve.search import _non_dominated
+    a, b, c = (object(), 0.9, 100), (object(), 0.8, 120), (object(), 0.95, 150)
+    assert [e[1:] for e in _non_dominated([a, b, c])] == [(0.9, 100), (0.95, 150)]

@@ -32,7 +32,7 @@ class EvolveConfig:
     layers: list[int] | None = None        # hidden LUT layer sizes; default chosen from the task
     group_size: int | None = None          # output LUTs per class; default chosen from the task
     encoder: str = "quantile"              # thermometer thresholds: quantile | uniform
-    bits: int = 4                          # thermometer levels per feature
+    bits: int | None = None                # thermometer levels per feature; None: the task's (Dataset.bits) or 4
     threshold_bits: int = 6                # round thresholds to the top N bits of the input word (cheap compare);
                                            # 6 keeps every comparator within one LUT6 (sipm: ~half the LUTs); 0 = exact
     select_on: str = "train"               # NSGA-II accuracy objective: train | val (val: less overfitting, costs
@@ -54,7 +54,7 @@ class EvolveConfig:
         if not (K_MIN <= self.k <= K_MAX):
             raise ConfigError(f"--luts: K={self.k} is outside {K_MIN}..{K_MAX}")
         for name in ("generations", "population", "bits", "checkpoint_every"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')}: must be at least 1, got {getattr(self, name)}")
         if self.population < 4:
             raise ConfigError(f"--population: must be at least 4, got {self.population}")

@@ -112,7 +112,7 @@ def _main_thread() -> bool:
 
 
 def finish(problem: Problem, state: SearchState, stopped: str, out: Path | None) -> EvolveResult:
-    front = pareto_front(problem, state.population)
+    front = pareto_front(problem, state.population, state.archive)
     best_net, best_val, _ = max(front, key=lambda f: (f[1], -f[2]))
     best_cost = cost.estimate(best_net)
     train = problem.accuracy(best_net, "train")
@@ -176,6 +176,7 @@ def save_checkpoint(problem: Problem, state: SearchState, path: Path) -> None:
         "population": [{"network": c.ev.net.to_dict(), "crowding": getattr(c.fitness, "crowding_dist", 0.0)}
                        for c in state.population],
         "log": state.log,
+        "archive": [net.to_dict() for net, _, _ in state.archive],
     }
     atomic_write_text(path, json.dumps(data) + "\n")
 
@@ -192,10 +193,14 @@ def load_checkpoint(problem: Problem, path: Path) -> SearchState:
             cand = _candidate(problem, problem.train.full(Network.from_dict(item["network"])))
             cand.fitness.crowding_dist = item["crowding"]
             pop.append(cand)
+        archive = []
+        for item in data.get("archive", []):
+            net = Network.from_dict(item)
+            archive.append((net, problem.accuracy(net, "val"), cost.estimate(net)["luts"]))
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
         raise ConfigError(f"{path}: damaged checkpoint ({e.__class__.__name__}: {e}); start a new run") from None
     return SearchState(int(data["generation"]), pop, rng, list(data["log"]), int(data["evaluations"]),
-                       float(data["elapsed"]))
+                       float(data["elapsed"]), archive)
 
 
 def write_log(path: Path, rows: list[dict]) -> None:

@@ -42,6 +42,7 @@ class Candidate:
     depth: int
     accuracy: float                   # the selection objective: training or validation accuracy
     fitness: "creator.HclFitness" = field(default_factory=lambda: creator.HclFitness())
+    val: float | None = None          # validation accuracy, once computed (see validation_archive)
 
     def __post_init__(self):
         self.fitness.values = (self.accuracy, float(self.luts))
@@ -70,6 +71,7 @@ class SearchState:
     log: list[dict]
     evaluations: int
     elapsed: float
+    archive: list[tuple[Network, float, int]] = field(default_factory=list)   # see update_archive
 
 
 class Problem:
@@ -79,7 +81,8 @@ class Problem:
         self.config = config
         self.dataset = dataset or load_task(config.task, seed=config.seed, data=config.data, **config.task_options)
         ds = self.dataset
-        self.encoder = Encoder.fit(ds.X_train, bits=config.bits, method=config.encoder, categorical=ds.categorical,
+        self.bits = config.bits or ds.bits or DEFAULT_BITS
+        self.encoder = Encoder.fit(ds.X_train, bits=self.bits, method=config.encoder, categorical=ds.categorical,
                                    input_width=ds.input_width, signed=ds.signed,
                                    threshold_bits=_threshold_bits(config, ds))
         self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
@@ -96,6 +99,9 @@ class Problem:
         net.task = self.config.task if self.config.task != "file" else "file"
         net.encoder = self.encoder.to_dict()
         return net
+
+
+DEFAULT_BITS = 4
 
 
 def _threshold_bits(config: EvolveConfig, ds: Dataset) -> int | None:
@@ -117,8 +123,14 @@ def default_topology(config: EvolveConfig, n_classes: int) -> tuple[list[int], i
 
 def _candidate(problem: Problem, ev: Evaluated) -> Candidate:
     c = cost.estimate(ev.net)
-    accuracy = problem.accuracy(ev.net, "val") if problem.config.select_on == "val" else ev.accuracy
-    return Candidate(ev, c["luts"], c["depth"], accuracy)
+    val = problem.accuracy(ev.net, "val") if problem.config.select_on == "val" else None
+    return Candidate(ev, c["luts"], c["depth"], ev.accuracy if val is None else val, val=val)
+
+
+def validation_accuracy(problem: Problem, cand: Candidate) -> float:
+    if cand.val is None:
+        cand.val = problem.accuracy(cand.ev.net, "val")
+    return cand.val
 
 
 def prune(ev: Evaluated) -> Evaluated:
@@ -327,6 +339,7 @@ def run_search(problem: Problem, state: SearchState | None = None,
         pop = initial_population(problem, rng)
         # The start (a grown MNIST population takes minutes) counts in the run's elapsed time.
         state = SearchState(0, tools.selNSGA2(pop, len(pop)), rng, [], problem.train.evaluations, 0.0)
+        state.archive = update_archive(problem, [], state.population)
     start_evals = state.evaluations
     t_loop = time.perf_counter()
     problem.train.evaluations = state.evaluations
@@ -345,6 +358,7 @@ def run_search(problem: Problem, state: SearchState | None = None,
                 if _within_limits(config, cand):
                     children.append(cand)
         state.population = tools.selNSGA2(state.population + children, config.population)
+        state.archive = update_archive(problem, state.archive, state.population)
         state.generation += 1
         state.evaluations = problem.train.evaluations
         row = generation_row(problem, state, start_evals, t0, t_loop)
@@ -355,17 +369,31 @@ def run_search(problem: Problem, state: SearchState | None = None,
     return state, stopped
 
 
-def pareto_front(problem: Problem, population: list[Candidate]) -> list[tuple[Network, float, int]]:
-    """Non-dominated (validation accuracy up, LUTs down) networks, fewest LUTs first; duplicates removed."""
-    scored = []
-    seen = set()
-    for c in population:
-        key = (c.luts, round(c.fitness.values[0], 9), c.ev.net.tables[-1].tobytes())
-        if key in seen:
-            continue
-        seen.add(key)
-        scored.append((c.ev.net, problem.accuracy(c.ev.net, "val"), c.luts))
+def update_archive(problem: Problem, archive: list[tuple[Network, float, int]],
+                   population: list[Candidate]) -> list[tuple[Network, float, int]]:
+    """The networks non-dominated in (validation accuracy up, LUTs down) among all the populations seen so far.
+
+    Selection in the loop is on training accuracy; on small data that saturates (digits: ~0.99 from the start),
+    and the search then trades generalization for LUTs unseen. Keeping every generation's validation front is
+    early stopping, point by point of the trade-off: the run's result is chosen from it on the validation split."""
+    entries = list(archive) + [(c.ev.net, validation_accuracy(problem, c), c.luts) for c in population]
+    return _non_dominated(entries)
+
+
+def _non_dominated(entries: list[tuple[Network, float, int]]) -> list[tuple[Network, float, int]]:
+    """(network, val, LUTs) non-dominated, fewest LUTs first; of equal (val, LUTs) the first seen is kept."""
+    unique = {}
+    for net, val, luts in entries:
+        unique.setdefault((luts, round(val, 9)), (net, val, luts))
+    scored = list(unique.values())
     front = [s for s in scored
              if not any((o[1] >= s[1] and o[2] <= s[2]) and (o[1] > s[1] or o[2] < s[2]) for o in scored)]
     front.sort(key=lambda s: (s[2], -s[1]))
     return front
+
+
+def pareto_front(problem: Problem, population: list[Candidate],
+                 archive: list[tuple[Network, float, int]] = ()) -> list[tuple[Network, float, int]]:
+    """Non-dominated (validation accuracy up, LUTs down) networks of the population and the archive, fewest LUTs
+    first; duplicates removed."""
+    return update_archive(problem, list(archive), population)

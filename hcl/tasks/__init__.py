@@ -31,6 +31,8 @@ class Dataset:
     input_width: int | None = 12
     signed: bool = False
     categorical: tuple[int, ...] = ()
+    # Thermometer levels per feature that suit this data (measured; see the task's module); None: hcl's default.
+    bits: int | None = None
     description: str = ""
     extra: dict = field(default_factory=dict)
 

@@ -115,8 +115,11 @@ def load_mnist(seed: int = 0, data=None, n_val: int = 10000, n_train: int | None
                 X_train, y_train, train_size=n_train, stratify=y_train,
                 random_state=int(rng.integers(0, 2**31 - 1)))
     # Contiguous copies: slices of the read-only decompressed buffers would keep all of them alive.
+    # 1 thermometer level (a pixel is ink or not): a grown start (1000 hidden LUTs, 16 per class) reached 0.9087
+    # validation accuracy with 1 level and 0.9090 with 2, at 34 more encoder LUTs.
     return Dataset("mnist", np.ascontiguousarray(X_train), y_train, np.ascontiguousarray(X_val), y_val,
                    np.array(X_test), y_test, classes=tuple(str(d) for d in range(10)), input_width=8, signed=False,
+                   bits=1,
                    description=f"MNIST from {folder}: 784 pixels of 0..255, {len(y_train)} train / {len(y_val)} "
                                f"val / {len(y_test)} test (official)",
                    extra={"image_shape": (IMAGE_SIDE, IMAGE_SIDE), "folder": str(folder)})
