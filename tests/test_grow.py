@@ -53,6 +53,12 @@ def test_choose_inputs_finds_the_planted_columns():
     assert chosen.tolist() == [11]
 
 
+def test_choose_inputs_with_fewer_signals_than_lut_inputs_repeats():
+    xt = np.array([[0, 1, 0, 1], [0, 0, 1, 1]], dtype=np.uint8)
+    chosen = choose_inputs(np.random.default_rng(0), xt, np.arange(4), np.array([0, 0, 0, 1], bool), k=4)
+    assert sorted(chosen[:2].tolist()) == [0, 1] and set(chosen.tolist()) <= {0, 1}
+
+
 def test_pair_decision_and_best_pair():
     # 4 addresses x 3 classes: classes 0 and 2 live on different addresses, class 1 is spread out.
     counts = np.array([[50, 10, 0], [50, 10, 0], [0, 10, 50], [0, 10, 50]])

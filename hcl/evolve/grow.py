@@ -24,6 +24,7 @@ from hcl import kernels
 from hcl.encode import pack_bits, unpack_bits
 from hcl.evolve.fitness import (best_pair, class_pairs, locate, pair_decision, target_class, vote_counts,
                                 vote_decision)
+from hcl.evolve.operators import consumers
 from hcl.network import Network
 
 SUBSAMPLE = 8192      # samples per LUT's input choice (MNIST: a class pair has ~10,000)
@@ -126,7 +127,6 @@ def regrow(rng: np.random.Generator, net: Network, sample: GrowSample,
            candidates: int = CANDIDATES) -> tuple[Network, np.ndarray, list[int]]:
     """Choose new inputs for one LUT greedily (its target kept: an output LUT's class; for a hidden LUT the class
     pair its current inputs separate best), then refit it and its readers."""
-    from hcl.evolve.operators import consumers
     child = net.copy()
     lut = int(rng.integers(net.n_luts))
     layer, index = locate(child, lut)
