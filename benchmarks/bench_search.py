@@ -64,6 +64,19 @@ def main() -> None:
     report(run_dir, Path(args.out))
 
 
+THIN = 0.9
+
+
+def thinned(points: list[dict]) -> list[tuple[int, dict]]:
+    """(index, point) of the front, fewest LUTs first, keeping a point when its validation error is at most THIN
+    times the last kept one's (a front of every generation's networks has a point per LUT or so)."""
+    kept = []
+    for i, p in enumerate(points):
+        if not kept or 1 - p["val"] <= THIN * (1 - kept[-1][1]["val"]) or i == len(points) - 1:
+            kept.append((i, p))
+    return kept
+
+
 def report(run_dir: Path, out: Path) -> None:
     """The table from a finished run's files: its front (pareto/*.json), run.json and bench.json."""
     run = json.loads((run_dir / "run.json").read_text())
@@ -85,7 +98,9 @@ def report(run_dir: Path, out: Path) -> None:
              "| hcl Pareto point | val acc | test acc | LUTs without encoder (network + output) | network LUTs | "
              "LUTs total (with encoder) | depth (LUT levels) |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {i} | {p['val']:.4f} | {p['test']:.4f} | {p['luts_without_encoder']} | {p['luts_network']} | "
-              f"{p['luts']} | {p['depth']} |" for i, p in enumerate(points)]
+              f"{p['luts']} | {p['depth']} |" for i, p in thinned(points)]
+    lines += ["", f"{len(points)} front points in all ({run_dir}/pareto/); shown: each point whose validation error is "
+              f"at most {THIN:g} x the last one shown, and the last."]
     lines += ["", "| published system | accuracy | LUTs | latency |", "|---|---|---|---|"]
     lines += [f"| {n} | {a} | {l} | {t} |" for n, a, l, t in PUBLISHED]
     out.parent.mkdir(parents=True, exist_ok=True)

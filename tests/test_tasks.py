@@ -338,3 +338,11 @@ def test_integer_width_holds_the_range_and_no_less(lo, span):
     if width > 1:  # one bit fewer would not do
         low, high = (-(2 ** (width - 2)), 2 ** (width - 2) - 1) if signed else (0, 2 ** (width - 1) - 1)
         assert lo < low or hi > high
+
+
+def test_task_suggests_thermometer_levels_and_the_flag_wins():
+    from hcl.evolve import EvolveConfig
+    from hcl.evolve.search import DEFAULT_BITS, Problem
+    assert Problem(EvolveConfig(task="digits")).bits == 2
+    assert Problem(EvolveConfig(task="digits", bits=3)).bits == 3
+    assert Problem(EvolveConfig(task="tiny")).bits == DEFAULT_BITS

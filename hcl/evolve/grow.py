@@ -8,9 +8,9 @@ keeps the LUTs of one target different; so does drawing each LUT's training subs
 
 Targets: a hidden LUT separates one unordered pair of classes (only that pair's samples are used, and the table
 fires where the first class is the more frequent, see ``fitness.pair_decision``); the LUTs of a layer go round
-the pairs in a random order. An output LUT separates its class from the rest. Pairwise features are what lifts the start: on MNIST
-(1 thermometer bit per pixel, 1000 hidden LUTs, 16 output LUTs per class, seed 0) one-vs-rest hidden LUTs reached
-0.909 validation accuracy after the output refit, pairwise ones 0.926, random wiring 0.846.
+the pairs in a random order. An output LUT separates its class from the rest. Pairwise features are what lifts
+the start: on MNIST (1 thermometer bit per pixel, 1000 hidden LUTs, 16 output LUTs per class, seed 0) one-vs-rest
+hidden LUTs reached 0.909 validation accuracy after the output refit, pairwise ones 0.926, random wiring 0.846.
 
 Layer by layer from the inputs, each layer's outputs on the training split feeding the next, so a grown network
 costs one pass per layer and ``K x candidates`` split evaluations of at most ``subsample`` samples per LUT.
@@ -130,12 +130,14 @@ def regrow(rng: np.random.Generator, net: Network, sample: GrowSample,
     child = net.copy()
     lut = int(rng.integers(net.n_luts))
     layer, index = locate(child, lut)
-    wires, tables, _ = net.flat()
-    sig = kernels.forward(sample.packed, wires, tables, net.k)
-    start = net.layer_offsets()[layer]
-    n_prev = net.n_inputs if layer == 0 else net.layer_sizes[layer - 1]
     labels = sample.labels
-    xt = _signals(sig[start:start + n_prev], len(labels))
+    if layer == 0:
+        xt = _signals(sample.packed, len(labels))
+    else:
+        wires, tables, _ = net.flat()
+        sig = kernels.forward(sample.packed, wires, tables, net.k)
+        start = net.layer_offsets()[layer]
+        xt = _signals(sig[start:start + net.layer_sizes[layer - 1]], len(labels))
     target = target_class(net, lut)
     if target is None:
         counts = vote_counts(_addresses(xt, net.wiring[layer][index]), labels, net.k, len(net.groups))
