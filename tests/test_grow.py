@@ -150,3 +150,8 @@ def test_result_is_the_best_validation_network_of_the_whole_run(tmp_path):
     from hcl.evolve.search import _non_dominated
     a, b, c = (object(), 0.9, 100), (object(), 0.8, 120), (object(), 0.95, 150)
     assert [e[1:] for e in _non_dominated([a, b, c])] == [(0.9, 100), (0.95, 150)]
+
+
+def test_candidate_count_is_a_bounded_random_subspace():
+    from hcl.evolve.grow import candidate_count
+    assert candidate_count(2) == 4 and candidate_count(93) == 23 and candidate_count(717) == 64
