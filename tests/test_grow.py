@@ -100,12 +100,16 @@ def test_grown_hidden_luts_separate_their_pair():
     net = grow_network(np.random.default_rng(0), packed, labels, 4, [6], 1, list(ds.classes))
     bits = enc.transform(ds.X_train)
     hidden = reference.layer_outputs(net, bits)[1]
-    # Three pairs, each covered twice: every hidden LUT fires more often on its pair's first class.
+    # The layer goes round the 3 pairs in the order of the generator's first draw, each pair twice; each LUT's table
+    # is its pair's decision, and it fires more often on the pair's first class than on its second.
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    order = np.random.default_rng(0).permutation(3)
     for j in range(6):
+        a, b = pairs[order[j % 3]]
         address = np.zeros(len(labels), dtype=np.int64)
         for i, w in enumerate(net.wiring[0][j]):
             address |= bits[:, w].astype(np.int64) << i
-        a, b = best_pair(vote_counts(address, labels, 4, 3))
+        assert int(net.tables[0][j]) == pair_decision(vote_counts(address, labels, 4, 3), (a, b))
         assert hidden[labels == a, j].mean() > hidden[labels == b, j].mean()
 
 
