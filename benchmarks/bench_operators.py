@@ -55,9 +55,9 @@ def main() -> None:
     for name, (mix, refit, start) in VARIANTS.items():
         vals, tests, luts, secs, gens, start_vals = [], [], [], [], [], []
         for seed in range(args.seeds):
-            cfg = EvolveConfig(task=args.task, population=args.population, seed=seed, operators=mix, refit=refit, start=start,
-                               generations=UNTIL_TIME_LIMIT if args.time_limit else args.generations,
-                               time_limit=args.time_limit)
+            cfg = EvolveConfig(task=args.task, population=args.population, seed=seed, operators=mix, refit=refit,
+                               start=start, time_limit=args.time_limit,
+                               generations=UNTIL_TIME_LIMIT if args.time_limit else args.generations)
             t0 = time.perf_counter()
             result = evolve(cfg, progress=False)
             secs.append(time.perf_counter() - t0)
@@ -79,11 +79,12 @@ def main() -> None:
     lines = [f"# Operator ablation: task {args.task}, {budget}, population {args.population}, "
              f"mean of seeds 0..{args.seeds - 1}", "",
              f"Command: `{command}` ({os.cpu_count()} cores; wall time includes data loading and start-up).", "",
-             "| variant | start | refit | val acc after gen 1 | val acc | test acc (mean) | test acc (worst seed) | LUTs | "
-             "generations | seconds |",
+             "| variant | start | refit | val acc after gen 1 | val acc | test acc (mean) | test acc (worst seed) | "
+             "LUTs | generations | seconds |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['variant']} | {r['start']} | {r['refit']} | {r['val_after_gen1']:.4f} | {r['val']:.4f} | {r['test']:.4f} | "
-              f"{r['test_min']:.4f} | {r['luts']:.0f} | {r['generations']:.0f} | {r['seconds']:.1f} |" for r in rows]
+    lines += [f"| {r['variant']} | {r['start']} | {r['refit']} | {r['val_after_gen1']:.4f} | {r['val']:.4f} | "
+              f"{r['test']:.4f} | {r['test_min']:.4f} | {r['luts']:.0f} | {r['generations']:.0f} | "
+              f"{r['seconds']:.1f} |" for r in rows]
     out = Path(args.out or Path(__file__).parent / "results"
                / ("operators.md" if args.task == "sipm" else f"operators_{args.task}.md"))
     out.parent.mkdir(parents=True, exist_ok=True)

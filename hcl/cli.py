@@ -88,8 +88,8 @@ def info(network, task, split, data, seed, as_json):
                    "/samples to a Dask one to split the training data by sample shards instead.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def evolve(config_file, task, data, label, k, generations, population, seed, layers, group_size, bits, encoder,
-           threshold_bits, start, refit, select_on, max_luts, max_depth, time_limit, checkpoint_every, out, resume, executor,
-           quiet):
+           threshold_bits, start, refit, select_on, max_luts, max_depth, time_limit, checkpoint_every, out, resume,
+           executor, quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume

@@ -189,9 +189,12 @@ def pack_bits(bits: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(by).view("<u8").astype(np.uint64)
 
 
+def unpack_rows(packed: np.ndarray, n_samples: int) -> np.ndarray:
+    """uint64 [n_bits, n_words] -> uint8 0/1 [n_bits, n_samples]: one row per bit, its samples contiguous."""
+    by = np.ascontiguousarray(packed, dtype=np.uint64).astype("<u8").view(np.uint8)
+    return np.unpackbits(by, axis=1, bitorder="little")[:, :n_samples]
+
+
 def unpack_bits(packed: np.ndarray, n_samples: int) -> np.ndarray:
     """uint64 [n_bits, n_words] -> bool [n_samples, n_bits]."""
-    packed = np.ascontiguousarray(packed, dtype=np.uint64)
-    by = packed.astype("<u8").view(np.uint8)
-    bits = np.unpackbits(by, axis=1, bitorder="little").astype(bool)
-    return bits[:, :n_samples].T.copy()
+    return unpack_rows(packed, n_samples).astype(bool).T.copy()

@@ -14,6 +14,7 @@ from hcl.network import K_MAX, K_MIN
 
 
 START_MODES = ("grow", "random")
+DEFAULT_BITS = 4     # thermometer levels per feature when neither --bits nor the task (Dataset.bits) says
 REFIT_MODES = ("vote", "output-exact", "exact", "both", "none")   # none: a plain GA (no table fitting)
 # `generations` when only --time-limit bounds a run.
 UNTIL_TIME_LIMIT = 1_000_000

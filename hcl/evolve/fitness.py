@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hcl import kernels
-from hcl.encode import pack_bits
+from hcl.encode import pack_bits, unpack_rows
 from hcl.network import Network, table_mask
 
 
@@ -66,8 +66,8 @@ class Evaluator:
         n = self.n_samples
         for lut in np.flatnonzero(dirty & (group_of >= 0)):
             row = child.n_inputs + lut
-            old = np.unpackbits(parent.sig[row].astype("<u8").view(np.uint8), bitorder="little")[:n]
-            new = np.unpackbits(sig[row].astype("<u8").view(np.uint8), bitorder="little")[:n]
+            old = unpack_rows(parent.sig[row:row + 1], n)[0]
+            new = unpack_rows(sig[row:row + 1], n)[0]
             scores[:, group_of[lut]] += new.astype(np.int32) - old.astype(np.int32)
         return Evaluated(child, sig, kernels.argmax_lowest(scores) == self.labels, scores)
 
@@ -81,7 +81,7 @@ class Evaluator:
         """The table address each training sample presents to global LUT `lut`: int64 [n_samples]."""
         wires, _, _ = ev.net.flat()
         rows = ev.sig[wires[lut]]
-        bits = np.unpackbits(rows.astype("<u8").view(np.uint8), axis=1, bitorder="little")[:, : self.n_samples]
+        bits = unpack_rows(rows, self.n_samples)
         weights = (1 << np.arange(ev.net.k, dtype=np.int64))[:, None]
         return (bits.astype(np.int64) * weights).sum(axis=0)
 
@@ -99,9 +99,12 @@ class Evaluator:
                                                             net.n_classes, target))
             start += size
             ev = self.full(net)
-        if exact_outputs:
-            for lut in range(net.n_luts - net.layer_sizes[-1], net.n_luts):
-                ev = self.refit_table(ev, lut)
+        return self.refit_outputs(ev) if exact_outputs else ev
+
+    def refit_outputs(self, ev: Evaluated) -> Evaluated:
+        """One sweep of exact refits over the output LUTs."""
+        for lut in range(ev.net.n_luts - ev.net.layer_sizes[-1], ev.net.n_luts):
+            ev = self.refit_table(ev, lut)
         return ev
 
     # Each refit is a statistic (an integer count per table address, summed over samples, so shards of the data
@@ -239,11 +242,11 @@ def vote_decision(counts: np.ndarray, target: int | None) -> int:
     its inputs separate best (the largest total-variation distance between the two classes' address distributions)
     and fires where the first is the more frequent, relative to its size (P(a|first) > P(a|second)). With two
     classes both rules are the same. Unseen addresses give 0."""
+    if target is None:
+        return pair_decision(counts, best_pair(counts))
     per_address = counts.sum(axis=1)
     per_class = counts.sum(axis=0)
     n = per_address.sum()
-    if target is None:
-        return pair_decision(counts, best_pair(counts))
     fires = counts[:, target] * n > per_address * per_class[target]
     return _table_of(fires)
 

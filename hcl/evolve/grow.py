@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from hcl import kernels
-from hcl.encode import pack_bits, unpack_bits
+from hcl.encode import pack_bits, unpack_rows
 from hcl.evolve.fitness import (best_pair, class_pairs, locate, pair_decision, target_class, vote_counts,
                                 vote_decision)
 from hcl.evolve.operators import consumers
@@ -78,10 +78,9 @@ def _subsample(rng: np.random.Generator, rows: np.ndarray, size: int) -> np.ndar
     return rows if len(rows) <= size else np.sort(rng.choice(rows, size=size, replace=False))
 
 
-def _signals(packed: np.ndarray, n_samples: int) -> np.ndarray:
-    """Packed rows uint64 [n_signals, n_words] -> uint8 [n_signals, n_samples] (0/1)."""
-    by = np.ascontiguousarray(packed, dtype=np.uint64).astype("<u8").view(np.uint8)
-    return np.unpackbits(by, axis=1, bitorder="little")[:, :n_samples]
+def _pair_rows(labels: np.ndarray, pair: tuple[int, int]) -> np.ndarray:
+    """The samples of either class of `pair`."""
+    return np.flatnonzero((labels == pair[0]) | (labels == pair[1]))
 
 
 def grow_network(rng: np.random.Generator, packed: np.ndarray, labels: np.ndarray, k: int, hidden: list[int],
@@ -90,7 +89,7 @@ def grow_network(rng: np.random.Generator, packed: np.ndarray, labels: np.ndarra
     """A network grown on the training split (packed inputs uint64 [n_inputs, n_words], labels int [n])."""
     labels = np.asarray(labels, dtype=np.int64)
     n_classes = len(classes)
-    xt = _signals(packed, len(labels))
+    xt = unpack_rows(packed, len(labels))
     n_inputs = xt.shape[0]
     pairs = class_pairs(n_classes)
     wiring, tables = [], []
@@ -100,10 +99,10 @@ def grow_network(rng: np.random.Generator, packed: np.ndarray, labels: np.ndarra
         t = np.empty(size, dtype=np.uint64)
         out = np.empty((size, len(labels)), dtype=np.uint8)
         for j in range(size):
-            a, b = pairs[order[j % len(pairs)]]
-            rows = _subsample(rng, np.flatnonzero((labels == a) | (labels == b)), subsample)
-            w[j] = choose_inputs(rng, xt, rows, labels[rows] == a, k, candidates)
-            t[j] = pair_decision(vote_counts(_addresses(xt, w[j]), labels, k, n_classes), (a, b))
+            pair = pairs[order[j % len(pairs)]]
+            rows = _subsample(rng, _pair_rows(labels, pair), subsample)
+            w[j] = choose_inputs(rng, xt, rows, labels[rows] == pair[0], k, candidates)
+            t[j] = pair_decision(vote_counts(_addresses(xt, w[j]), labels, k, n_classes), pair)
             out[j] = _outputs(xt, w[j], int(t[j]))
         wiring.append(w)
         tables.append(t)
@@ -129,7 +128,7 @@ class GrowSample:
     def __init__(self, packed: np.ndarray, labels: np.ndarray, seed: int, size: int = SUBSAMPLE):
         labels = np.asarray(labels, dtype=np.int64)
         rows = _subsample(np.random.default_rng([seed, 0x6E0]), np.arange(len(labels)), size)
-        self.packed = pack_bits(unpack_bits(packed, len(labels))[rows])
+        self.packed = pack_bits(unpack_rows(packed, len(labels))[:, rows].T)
         self.labels = labels[rows]
 
 
@@ -142,18 +141,18 @@ def regrow(rng: np.random.Generator, net: Network, sample: GrowSample,
     layer, index = locate(child, lut)
     labels = sample.labels
     if layer == 0:
-        xt = _signals(sample.packed, len(labels))
+        xt = unpack_rows(sample.packed, len(labels))
     else:
         wires, tables, _ = net.flat()
         sig = kernels.forward(sample.packed, wires, tables, net.k)
         start = net.layer_offsets()[layer]
-        xt = _signals(sig[start:start + net.layer_sizes[layer - 1]], len(labels))
+        xt = unpack_rows(sig[start:start + net.layer_sizes[layer - 1]], len(labels))
     target = target_class(net, lut)
     if target is None:
         counts = vote_counts(_addresses(xt, net.wiring[layer][index]), labels, net.k, len(net.groups))
-        a, b = best_pair(counts)
-        rows = np.flatnonzero((labels == a) | (labels == b))
-        positive = labels[rows] == a
+        pair = best_pair(counts)
+        rows = _pair_rows(labels, pair)
+        positive = labels[rows] == pair[0]
     else:
         rows = np.arange(len(labels))
         positive = labels == target

@@ -49,7 +49,8 @@ def pareto(points: list[tuple[int, float]], front: list[tuple[int, float]], path
     ax.scatter([p[0] for p in points], [p[1] for p in points], s=14, color="0.6", label="final population")
     f = sorted(front)
     ax.step([p[0] for p in f], [p[1] for p in f], where="post", color="tab:blue")
-    ax.scatter([p[0] for p in f], [p[1] for p in f], s=30, color="tab:blue", label="validation front (all generations)", zorder=3)
+    ax.scatter([p[0] for p in f], [p[1] for p in f], s=30, color="tab:blue", label="validation front (all generations)",
+               zorder=3)
     ax.set_xlabel("LUTs (encoder + network + output, hcl.cost estimate)")
     ax.set_ylabel("validation accuracy")
     ax.grid(alpha=0.3)

@@ -29,7 +29,8 @@ from hcl import __version__, cost
 from hcl.errors import ConfigError
 from hcl.evolve import plots
 from hcl.evolve.config import UNTIL_TIME_LIMIT, EvolveConfig, load_toml, to_toml
-from hcl.evolve.search import EvolveResult, Problem, SearchState, _candidate, pareto_front, run_search
+from hcl.evolve.search import (EvolveResult, Problem, SearchState, _candidate, pareto_front, run_search,
+                               validation_accuracy)
 from hcl.network import Network, atomic_write_text
 from hcl.tasks import Dataset
 
@@ -133,7 +134,7 @@ def finish(problem: Problem, state: SearchState, stopped: str, out: Path | None)
         title = f"{problem.config.task}, K={problem.config.k}, seed {problem.config.seed}"
         if state.log:
             plots.convergence(state.log, out / "convergence.png", title)
-        population = [(c.luts, problem.accuracy(c.ev.net, "val")) for c in state.population]
+        population = [(c.luts, validation_accuracy(problem, c)) for c in state.population]
         plots.pareto(population, [(luts, val) for _, val, luts in front], out / "pareto.png", title)
         atomic_write_text(out / "run.json", json.dumps(run_summary(problem, result), indent=1) + "\n")
     return result

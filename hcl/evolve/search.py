@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -24,7 +25,7 @@ from hcl import cost
 from hcl.encode import Encoder
 from hcl.errors import ConfigError
 from hcl.evolve import grow, operators
-from hcl.evolve.config import EvolveConfig
+from hcl.evolve.config import DEFAULT_BITS, EvolveConfig
 from hcl.evolve.fitness import Evaluated, Evaluator
 from hcl.evolve.grow import GrowSample
 from hcl.network import Network
@@ -42,7 +43,7 @@ class Candidate:
     depth: int
     accuracy: float                   # the selection objective: training or validation accuracy
     fitness: "creator.HclFitness" = field(default_factory=lambda: creator.HclFitness())
-    val: float | None = None          # validation accuracy, once computed (see validation_archive)
+    val: float | None = None          # validation accuracy, once computed (see validation_accuracy)
 
     def __post_init__(self):
         self.fitness.values = (self.accuracy, float(self.luts))
@@ -88,8 +89,12 @@ class Problem:
         self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
         self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
         self.train = Evaluator(self.packed["train"], self.labels["train"])
-        self.grow_sample = GrowSample(self.packed["train"], self.labels["train"], config.seed)
         self.classes = list(ds.classes)
+
+    @cached_property
+    def grow_sample(self) -> GrowSample:
+        """Built on the first regrow (a run without one never unpacks the training split for it)."""
+        return GrowSample(self.packed["train"], self.labels["train"], self.config.seed)
 
     def accuracy(self, net: Network, split: str) -> float:
         from hcl.evaluate import accuracy
@@ -99,9 +104,6 @@ class Problem:
         net.task = self.config.task if self.config.task != "file" else "file"
         net.encoder = self.encoder.to_dict()
         return net
-
-
-DEFAULT_BITS = 4
 
 
 def _threshold_bits(config: EvolveConfig, ds: Dataset) -> int | None:
@@ -198,10 +200,7 @@ def _grown_start(problem: Problem, rng: np.random.Generator, hidden: list[int], 
     net = problem.decorate(grow.grow_network(rng, problem.train.packed, problem.train.labels, config.k, hidden,
                                              group, problem.classes))
     ev = problem.train.full(net)
-    if config.refit in ("output-exact", "exact", "both"):
-        for lut in range(net.n_luts - net.layer_sizes[-1], net.n_luts):
-            ev = problem.train.refit_table(ev, lut)
-    return ev
+    return problem.train.refit_outputs(ev) if config.refit in ("output-exact", "exact", "both") else ev
 
 
 def starting_topologies(problem: Problem) -> list[tuple[list[int], int]]:
@@ -313,7 +312,7 @@ def generation_row(problem: Problem, state: SearchState, start_evals: int, t0: f
         "generation": state.generation,
         "evaluations": state.evaluations,
         "best_train_accuracy": round(float(best.ev.accuracy), 6),
-        "best_val_accuracy": round(problem.accuracy(best.ev.net, "val"), 6),
+        "best_val_accuracy": round(validation_accuracy(problem, best), 6),
         "best_luts": best.luts,
         "best_depth": best.depth,
         "min_luts": min(c.luts for c in state.population),
@@ -385,10 +384,13 @@ def _non_dominated(entries: list[tuple[Network, float, int]]) -> list[tuple[Netw
     unique = {}
     for net, val, luts in entries:
         unique.setdefault((luts, round(val, 9)), (net, val, luts))
-    scored = list(unique.values())
-    front = [s for s in scored
-             if not any((o[1] >= s[1] and o[2] <= s[2]) and (o[1] > s[1] or o[2] < s[2]) for o in scored)]
-    front.sort(key=lambda s: (s[2], -s[1]))
+    # Fewest LUTs first (the most accurate first among equal LUTs): a point is on the front when it beats every
+    # point before it on validation accuracy. One sort per generation, not a comparison of every pair.
+    front, best = [], -1.0
+    for entry in sorted(unique.values(), key=lambda e: (e[2], -e[1])):
+        if entry[1] > best:
+            front.append(entry)
+            best = entry[1]
     return front
 
 
