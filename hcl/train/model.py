@@ -1,0 +1,231 @@
+"""The trainer: a LUT network with real-valued tables, trained by minibatch Adam on DWN's gradients (hcl.train.efd).
+
+Topology: LUT layers ``sizes`` (the last one split into ``n_classes`` contiguous groups of ``group`` LUTs).
+Layer 0 reads the encoded input bits through a learnable mapping (or a fixed wiring); every later layer reads the
+layer before it through a fixed wiring that uses each of its signals equally often (as DWN's ``layer_mapping``).
+The exported :class:`~hcl.network.Network` keeps the learned wiring and each table's signs, so its predictions
+are the trained model's binarized predictions, sample for sample.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hcl import kernels as net_kernels
+from hcl.errors import ConfigError
+from hcl.network import Network
+from hcl.train import efd, kernels
+
+
+@dataclass
+class TrainConfig:
+    epochs: float = 1.0                    # passes over the training split (fractions allowed)
+    batch_size: int = 32
+    lr: float = 1e-2
+    lr_decay: float = 0.1                  # the learning rate is multiplied by this at each of lr_steps
+    lr_steps: tuple[float, ...] = (0.7,)   # fractions of the run (a step schedule, as DWN's StepLR)
+    tau: float | None = None               # softmax temperature; None: group / 15 (DWN's 1/0.3 at 50 per class)
+    alpha: float | None = None             # EFD scale; None: efd.default_alpha(K)
+    beta: float = efd.DEFAULT_BETA         # EFD decay per Hamming step
+    learn_mapping: bool = True
+    time_limit: float | None = None        # seconds; training stops at the next step past it
+
+    def validate(self) -> "TrainConfig":
+        if not self.epochs > 0:
+            raise ConfigError(f"--epochs: must be positive, got {self.epochs}")
+        if not (1 <= self.batch_size <= 65536):
+            raise ConfigError(f"--batch-size: must be 1..65536, got {self.batch_size}")
+        if not (0 < self.lr <= 1):
+            raise ConfigError(f"--lr: must be in (0, 1], got {self.lr}")
+        if not (0 < self.lr_decay <= 1) or any(not (0 < s < 1) for s in self.lr_steps):
+            raise ConfigError("lr schedule: decay in (0, 1], steps as fractions in (0, 1)")
+        if self.tau is not None and not self.tau > 0:
+            raise ConfigError(f"--tau: must be positive, got {self.tau}")
+        if not (0 < self.beta < 1) or (self.alpha is not None and not self.alpha > 0):
+            raise ConfigError("EFD: need alpha > 0 and 0 < beta < 1")
+        return self
+
+
+@dataclass
+class TrainableNetwork:
+    k: int
+    n_inputs: int
+    wiring: list[np.ndarray]               # int32 [n, K] per layer; layer 0 follows `mapping` when it is learned
+    tables: list[np.ndarray]               # float32 [n, 2^K] per layer, in [-1, 1]
+    n_classes: int
+    mapping: np.ndarray | None = None      # float32 [n0 * K, n_inputs] slot weights (argmax = layer 0's wiring)
+    state: dict = field(default_factory=dict)   # Adam moments and step count
+
+    @property
+    def sizes(self) -> list[int]:
+        return [int(w.shape[0]) for w in self.wiring]
+
+    @property
+    def group(self) -> int:
+        return self.sizes[-1] // self.n_classes
+
+    @property
+    def group_of(self) -> np.ndarray:
+        return (np.arange(self.sizes[-1]) // self.group).astype(np.int32)
+
+    # ---- construction ----------------------------------------------------------------------------------------
+    @classmethod
+    def random(cls, rng: np.random.Generator, k: int, n_inputs: int, hidden: list[int], group: int,
+               n_classes: int, learn_mapping: bool = True) -> "TrainableNetwork":
+        sizes = [int(n) for n in hidden] + [int(group) * n_classes]
+        wiring, tables, prev = [], [], n_inputs
+        for n in sizes:
+            wiring.append(spread_wiring(rng, prev, n, k))
+            tables.append(rng.uniform(-1, 1, size=(n, 1 << k)).astype(np.float32))
+            prev = n
+        mapping = rng.uniform(0, 1, size=(sizes[0] * k, n_inputs)).astype(np.float32) if learn_mapping else None
+        net = cls(k, n_inputs, wiring, tables, n_classes, mapping)
+        if mapping is not None:
+            net.wiring[0] = mapping.argmax(axis=1).astype(np.int32).reshape(sizes[0], k)
+        return net
+
+    @classmethod
+    def from_network(cls, net: Network, rng: np.random.Generator, learn_mapping: bool = True,
+                     magnitude: float = 0.5) -> "TrainableNetwork":
+        """Continue training a binary network (Lamarckian inheritance): each entry starts at +-magnitude by its
+        bit; the slot weights start random in [0, 1) with the current input lifted just above the rest."""
+        groups = net.groups
+        size = len(groups[0])
+        if any(len(g) != size for g in groups) or [i for g in groups for i in g] != list(range(net.layer_sizes[-1])):
+            raise ConfigError("train: the network's class groups must be contiguous and of equal size")
+        addr = np.arange(1 << net.k, dtype=np.uint64)
+        tables = [np.where((t[:, None] >> addr[None, :]) & np.uint64(1), magnitude, -magnitude).astype(np.float32)
+                  for t in net.tables]
+        wiring = [w.astype(np.int32).copy() for w in net.wiring]
+        mapping = None
+        if learn_mapping:
+            slots = wiring[0].reshape(-1)
+            mapping = rng.uniform(0, 1, size=(len(slots), net.n_inputs)).astype(np.float32)
+            mapping[np.arange(len(slots)), slots] = 1.05
+        return cls(net.k, net.n_inputs, wiring, tables, net.n_classes, mapping)
+
+    # ---- the model -------------------------------------------------------------------------------------------
+    def signs(self) -> list[np.ndarray]:
+        return [(t > 0).astype(np.uint8) for t in self.tables]
+
+    def forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        addrs, outs, sig = [], [], x
+        for w, s in zip(self.wiring, self.signs()):
+            addr, sig = kernels.forward_layer(sig, w, s)
+            addrs.append(addr)
+            outs.append(sig)
+        return addrs, outs
+
+    def scores(self, x: np.ndarray, batch: int = 4096) -> np.ndarray:
+        """Integer class scores (popcounts) ``[n, n_classes]`` of the binarized model."""
+        parts = []
+        for lo in range(0, len(x), batch):
+            _, outs = self.forward(np.ascontiguousarray(x[lo:lo + batch]))
+            parts.append(kernels.group_scores(outs[-1], self.group_of, self.n_classes))
+        return np.concatenate(parts).astype(np.int32)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return net_kernels.argmax_lowest(self.scores(x))
+
+    def export(self, classes: list[str], task: str = "") -> Network:
+        """The binarized network in hcl's one semantics: wiring kept, table bit ``a`` = entry ``a`` > 0."""
+        weights = np.uint64(1) << np.arange(1 << self.k, dtype=np.uint64)
+        tables = [(s.astype(np.uint64) * weights[None, :]).sum(axis=1, dtype=np.uint64) for s in self.signs()]
+        g = self.group
+        groups = [list(range(c * g, (c + 1) * g)) for c in range(self.n_classes)]
+        return Network(self.k, self.n_inputs, [w.copy() for w in self.wiring], tables, groups, list(classes),
+                       task).validate()
+
+    # ---- one step --------------------------------------------------------------------------------------------
+    def gradients(self, x: np.ndarray, y: np.ndarray, tau: float, E: np.ndarray):
+        """Loss and gradients on one batch: table gradients per layer, and the slot weights' gradient."""
+        addrs, outs = self.forward(x)
+        scores = kernels.group_scores(outs[-1], self.group_of, self.n_classes) / np.float32(tau)
+        z = scores - scores.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        b = len(y)
+        loss = float(-np.log(p[np.arange(b), y] + 1e-30).mean())
+        p[np.arange(b), y] -= 1.0
+        g = np.ascontiguousarray((p / np.float32(b * tau))[:, self.group_of], dtype=np.float32)
+        dtables = [None] * len(self.tables)
+        dmap = None
+        size = 1 << self.k
+        for layer in range(len(self.tables) - 1, -1, -1):
+            addr = addrs[layer]
+            dtables[layer] = kernels.table_grad(g, addr, size)
+            D = (self.tables[layer] @ E).reshape(-1, size, self.k)
+            if layer > 0:
+                g = kernels.input_grad(g, addr, self.wiring[layer], D, self.sizes[layer - 1])
+            elif self.mapping is not None:
+                gs = kernels.slot_grad(g, addr, D)
+                dmap = gs.T @ (2.0 * x.astype(np.float32) - 1.0)
+        return loss, dtables, dmap
+
+    def step(self, x: np.ndarray, y: np.ndarray, lr: float, tau: float, E: np.ndarray) -> float:
+        loss, dtables, dmap = self.gradients(x, y, tau, E)
+        st = self.state
+        st["step"] = st.get("step", 0) + 1
+        if "m" not in st:
+            st["m"] = [np.zeros_like(t) for t in self.tables]
+            st["v"] = [np.zeros_like(t) for t in self.tables]
+            if self.mapping is not None:
+                st["mm"], st["mv"] = np.zeros_like(self.mapping), np.zeros_like(self.mapping)
+        for t, d, m, v in zip(self.tables, dtables, st["m"], st["v"]):
+            kernels.adam_clamp(t, d, m, v, lr, 0.9, 0.999, 1e-8, st["step"], -1.0, 1.0)
+        if dmap is not None:
+            choice = np.empty(self.mapping.shape[0], dtype=np.int64)
+            kernels.adam_argmax(self.mapping, np.ascontiguousarray(dmap, dtype=np.float32), st["mm"], st["mv"],
+                                lr, 0.9, 0.999, 1e-8, st["step"], choice)
+            self.wiring[0] = choice.astype(np.int32).reshape(self.sizes[0], self.k)
+        return loss
+
+
+def spread_wiring(rng: np.random.Generator, n_prev: int, n: int, k: int) -> np.ndarray:
+    """``[n, K]`` indices into ``n_prev`` signals, each used equally often (+-1): concatenated permutations."""
+    need = n * k
+    reps = -(-need // n_prev)
+    flat = np.concatenate([rng.permutation(n_prev) for _ in range(reps)])[:need]
+    return flat.reshape(n, k).astype(np.int32)
+
+
+@dataclass
+class TrainLog:
+    epochs: float
+    steps: int
+    seconds: float
+    cpu_seconds: float
+    losses: list[float]
+
+
+def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config: TrainConfig,
+                  rng: np.random.Generator) -> TrainLog:
+    """Train ``model`` in place on ``x`` (uint8 0/1 ``[n_samples, n_inputs]``) and labels ``y``."""
+    config.validate()
+    x = np.ascontiguousarray(x, dtype=np.uint8)
+    y = np.ascontiguousarray(y, dtype=np.int64)
+    if x.ndim != 2 or x.shape[1] != model.n_inputs or len(y) != len(x):
+        raise ConfigError(f"train: data has shape {x.shape}, the network reads {model.n_inputs} inputs")
+    tau = config.tau if config.tau is not None else model.group / 15.0
+    alpha = config.alpha if config.alpha is not None else efd.default_alpha(model.k)
+    size = 1 << model.k
+    E = efd.efd_matrix(model.k, alpha, config.beta).reshape(size, size * model.k)
+    n = len(x)
+    bs = min(config.batch_size, n)
+    per_epoch = max(1, n // bs)
+    total = max(1, int(round(config.epochs * per_epoch)))
+    t0, c0 = time.perf_counter(), time.process_time()
+    losses, step, order = [], 0, np.empty(0, dtype=np.int64)
+    while step < total:
+        if step % per_epoch == 0:
+            order = rng.permutation(n)
+        if config.time_limit is not None and time.perf_counter() - t0 >= config.time_limit:
+            break
+        lr = config.lr * config.lr_decay ** sum(step >= s * total for s in config.lr_steps)
+        idx = order[(step % per_epoch) * bs:(step % per_epoch + 1) * bs]
+        losses.append(model.step(x[idx], y[idx], lr, tau, E))
+        step += 1
+    return TrainLog(step / per_epoch, step, time.perf_counter() - t0, time.process_time() - c0, losses)

@@ -1,0 +1,135 @@
+"""The Numba trainer against the numpy formulas (hcl.train.efd), and its export to the one network semantics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from hcl.encode import unpack_bits
+from hcl.errors import ConfigError
+from hcl.evaluate import accuracy
+from hcl.train import TrainConfig, TrainableNetwork, efd, train_network
+from hcl.train.model import spread_wiring
+
+
+def _small(seed: int, k: int, n_in: int = 12, hidden=(7,), group: int = 3, classes: int = 3, batch: int = 9):
+    rng = np.random.default_rng(seed)
+    model = TrainableNetwork.random(rng, k, n_in, list(hidden), group, classes)
+    x = rng.integers(0, 2, size=(batch, n_in), dtype=np.uint8)
+    y = rng.integers(0, classes, size=batch)
+    return model, x, y
+
+
+@settings(max_examples=25, deadline=None)
+@given(k=st.integers(2, 6), seed=st.integers(0, 2**31 - 1))
+def test_efd_matrix_equals_formula(k, seed):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(-1, 1, size=(3, 1 << k))
+    alpha = efd.default_alpha(k)
+    size = 1 << k
+    E = efd.efd_matrix(k, alpha, efd.DEFAULT_BETA).reshape(size, size * k)
+    fast = (t.astype(np.float32) @ E).reshape(3, size, k)
+    np.testing.assert_allclose(fast, efd.efd_reference(t, k, alpha, efd.DEFAULT_BETA), rtol=1e-5, atol=1e-6)
+
+
+def test_efd_at_distance_zero_is_the_finite_difference():
+    """beta -> 0 leaves the plain difference T[a | bit i] - T[a & ~bit i], times alpha."""
+    k, rng = 3, np.random.default_rng(0)
+    t = rng.uniform(-1, 1, size=(1, 8))
+    d = efd.efd_reference(t, k, 1.0, 1e-12)
+    for a in range(8):
+        for i in range(k):
+            assert d[0, a, i] == pytest.approx(t[0, a | (1 << i)] - t[0, a & ~(1 << i)], abs=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(k=st.integers(2, 6), seed=st.integers(0, 2**31 - 1), layers=st.integers(1, 3))
+def test_gradients_equal_reference(k, seed, layers):
+    hidden = [7, 5][: layers - 1]
+    model, x, y = _small(seed, k, hidden=hidden)
+    tau = 0.7
+    size = 1 << k
+    alpha = efd.default_alpha(k)
+    E = efd.efd_matrix(k, alpha, efd.DEFAULT_BETA).reshape(size, size * k)
+    loss, dtables, dmap = model.gradients(x, y, tau, E)
+    r_loss, r_tables, r_slots = efd.backward_reference(x, model.wiring, model.tables, model.group_of, y, tau, k,
+                                                       alpha, efd.DEFAULT_BETA)
+    assert loss == pytest.approx(r_loss, rel=1e-5)
+    for fast, ref in zip(dtables, r_tables):
+        np.testing.assert_allclose(fast, ref, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(dmap, efd.mapping_grad_reference(x, r_slots), rtol=1e-4, atol=1e-6)
+
+
+def test_a_step_lowers_the_loss_on_its_batch():
+    """Guards the sign of every gradient: one small Adam step against it must not raise the batch loss on
+    average over many batches (a flipped sign raises it)."""
+    model, x, y = _small(3, 4, n_in=16, hidden=[24], group=6, classes=2, batch=64)
+    size = 1 << model.k
+    E = efd.efd_matrix(model.k, efd.default_alpha(model.k), efd.DEFAULT_BETA).reshape(size, size * model.k)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 2, size=(512, 16), dtype=np.uint8)
+    y = (x[:, 0] ^ x[:, 3]).astype(np.int64) | (x[:, 5] & x[:, 7])
+    first = model.gradients(x, y, 0.4, E)[0]
+    for _ in range(150):
+        model.step(x, y, 1e-2, 0.4, E)
+    assert model.gradients(x, y, 0.4, E)[0] < first - 0.05
+
+
+def _xor_task(seed: int, n: int = 3000, n_in: int = 20):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, size=(n, n_in), dtype=np.uint8)
+    y = (2 * (x[:, 2] ^ x[:, 11]) + (x[:, 4] & x[:, 17] | x[:, 8])).astype(np.int64)
+    return x, y
+
+
+def test_training_learns_a_task_the_wiring_must_find():
+    """The classes depend on 5 of 20 inputs, in XOR: the learnable mapping has to find them."""
+    x, y = _xor_task(0)
+    rng = np.random.default_rng(0)
+    model = TrainableNetwork.random(rng, 4, x.shape[1], [32], 6, 4)
+    before = (model.predict(x) == y).mean()
+    train_network(model, x, y, TrainConfig(epochs=6, batch_size=32), rng)
+    after = (model.predict(x) == y).mean()
+    assert before < 0.45 and after > 0.9
+
+
+def test_export_predicts_like_the_trained_model():
+    x, y = _xor_task(1, n=1000)
+    rng = np.random.default_rng(2)
+    model = TrainableNetwork.random(rng, 6, x.shape[1], [16, 12], 4, 4)
+    train_network(model, x, y, TrainConfig(epochs=1), rng)
+    net = model.export([f"c{i}" for i in range(4)])
+    from hcl.encode import pack_bits
+    packed = pack_bits(x.astype(bool))
+    assert np.array_equal(unpack_bits(packed, len(x)), x.astype(bool))
+    assert accuracy(net, packed, y) == pytest.approx((model.predict(x) == y).mean(), abs=0)
+    from hcl.evaluate import predict
+    np.testing.assert_array_equal(predict(net, packed, len(x)), model.predict(x))
+    # and back: a network continued from its export predicts the same before any step
+    again = TrainableNetwork.from_network(net, np.random.default_rng(3))
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
+
+
+def test_same_seed_same_model():
+    x, y = _xor_task(4, n=600)
+    nets = []
+    for _ in range(2):
+        rng = np.random.default_rng(7)
+        m = TrainableNetwork.random(rng, 5, x.shape[1], [10], 3, 4)
+        train_network(m, x, y, TrainConfig(epochs=2), rng)
+        nets.append(m.export(list("abcd")).to_dict())
+    assert nets[0] == nets[1]
+
+
+def test_spread_wiring_uses_every_signal_evenly():
+    w = spread_wiring(np.random.default_rng(0), 10, 7, 6)
+    counts = np.bincount(w.ravel(), minlength=10)
+    assert counts.max() - counts.min() <= 1
+
+
+@pytest.mark.parametrize("field,value", [("epochs", 0), ("batch_size", 0), ("lr", 2.0), ("tau", -1.0),
+                                         ("beta", 1.5)])
+def test_bad_train_options_are_config_errors(field, value):
+    with pytest.raises(ConfigError):
+        TrainConfig(**{field: value}).validate()
