@@ -86,10 +86,16 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--executor", default=None,
               help="Where children are evaluated: local (default), dask-local:N, or dask://HOST:PORT; add "
                    "/samples to a Dask one to split the training data by sample shards instead.")
+@click.option("--trainer", type=click.Choice(["none", "efd"]), default=None,
+              help="efd: train the tables by gradients (DWN's extended finite differences) and let the search "
+                   "shape the topology; none: genetic search of the tables too. Default: the task's suggestion.")
+@click.option("--train-epochs", type=float, default=None,
+              help="efd: epochs of the start network's training. Default 3 (at least 4,000 steps).")
+@click.option("--tune-steps", type=int, default=None, help="efd: training steps of each child. Default 100.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def evolve(config_file, task, data, label, k, generations, population, seed, layers, group_size, bits, encoder,
            threshold_bits, start, refit, select_on, max_luts, max_depth, time_limit, checkpoint_every, out, resume,
-           executor, quiet):
+           executor, trainer, train_epochs, tune_steps, quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
@@ -104,7 +110,8 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
                  "seed": seed, "group_size": group_size, "bits": bits, "encoder": encoder,
                  "threshold_bits": threshold_bits, "start": start, "refit": refit, "select_on": select_on,
                  "max_luts": max_luts, "max_depth": max_depth, "time_limit": time_limit,
-                 "checkpoint_every": checkpoint_every, "out": str(out) if out else None, "executor": executor}
+                 "checkpoint_every": checkpoint_every, "out": str(out) if out else None, "executor": executor,
+                 "trainer": trainer, "train_epochs": train_epochs, "tune_steps": tune_steps}
         if layers is not None:
             try:
                 flags["layers"] = [int(x) for x in layers.split(",") if x.strip() and int(x) != 0]

@@ -41,6 +41,12 @@ class EvolveConfig:
     start: str = "grow"                    # initial population: grow (greedy, from the data: evolve.grow) | random
     refit: str = "output-exact"            # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
     operators: dict[str, float] | None = None  # operator name -> weight; default search.OPERATOR_WEIGHTS
+    trainer: str = "none"                  # efd: tables trained by gradients (hcl.train, evolve.lamarck) | none
+    train_epochs: float | None = None      # efd: training of a start member; None: 3 epochs, >= 4,000 steps
+    train_lr: float = 1e-2
+    train_batch: int = 32
+    tune_steps: int = 100                  # efd: steps of continued training of each child
+    tune_lr: float = 3e-3
     max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)
     max_depth: int | None = None           # hard limit on hcl.cost's depth (LUT levels input -> class)
     time_limit: float | None = None        # seconds; the run stops at the next generation boundary
@@ -82,6 +88,21 @@ class EvolveConfig:
                 raise ConfigError(f"operators: unknown operator {unknown[0]!r}; known: {', '.join(OPERATOR_WEIGHTS)}")
             if any(w < 0 for w in self.operators.values()) or sum(self.operators.values()) <= 0:
                 raise ConfigError("operators: weights must be >= 0 with a positive sum")
+        from hcl.evolve.lamarck import TRAINERS
+        if self.trainer not in TRAINERS:
+            raise ConfigError(f"--trainer: {self.trainer!r} unknown: use one of {', '.join(TRAINERS)}")
+        if self.train_epochs is not None and not (0 < self.train_epochs <= 1000):
+            raise ConfigError(f"--train-epochs: must be in (0, 1000], got {self.train_epochs}")
+        if not (1 <= self.train_batch <= 65536):
+            raise ConfigError(f"train_batch: must be 1..65536, got {self.train_batch}")
+        if not (1 <= self.tune_steps <= 1_000_000):
+            raise ConfigError(f"--tune-steps: must be 1..1000000, got {self.tune_steps}")
+        for name in ("train_lr", "tune_lr"):
+            if not (0 < getattr(self, name) <= 1):
+                raise ConfigError(f"{name}: must be in (0, 1], got {getattr(self, name)}")
+        if self.trainer != "none" and self.executor.endswith("/samples"):
+            raise ConfigError("--executor .../samples: the trainer needs every sample on one worker; "
+                              "drop /samples (children are trained on whole workers) or use --trainer none")
         if self.max_luts is not None and self.max_luts < 1:
             raise ConfigError(f"--max-luts: must be positive, got {self.max_luts}")
         if self.max_depth is not None and self.max_depth < 1:

@@ -77,12 +77,13 @@ class DaskExecutor:
         # Sent once; every task refers to it instead of carrying the data.
         self.data = self.client.scatter((problem.train.packed, problem.train.labels), broadcast=True, hash=False)
         self.refit_mode = problem.config.refit
+        self.tuning = problem.tuning
 
     def evaluate(self, problem: Problem, jobs: list[Job]) -> list[Evaluated]:
-        payloads = [(job.child, job.changed is None or bool(job.changed.any()), job.refit) for job in jobs]
+        payloads = [(job.child, job.changed is None or bool(job.changed.any()), job.refit, job.seed) for job in jobs]
         try:
             futures = self.client.map(_evaluate_remote, payloads, data=self.data, refit_mode=self.refit_mode,
-                                      pure=False, retries=TASK_RETRIES)
+                                      tuning=self.tuning, pure=False, retries=TASK_RETRIES)
             results = self.client.gather(futures)
         except _LOST as e:
             raise _lost(e) from None
@@ -161,15 +162,16 @@ class ShardedDaskExecutor(DaskExecutor):
 _EVALUATORS: dict[int, Evaluator] = {}
 
 
-def _evaluate_remote(payload, data, refit_mode: str):
-    """Runs on a worker: full evaluation of the child, refits, pruning. Returns (network, correct, evaluations)."""
-    child, changed, refit = payload
+def _evaluate_remote(payload, data, refit_mode: str, tuning=None):
+    """Runs on a worker: training (with `tuning`), full evaluation of the child, refits, pruning. Returns
+    (network, correct, evaluations)."""
+    child, changed, refit, seed = payload
     packed, labels = data
     evaluator = _EVALUATORS.setdefault(id(packed), Evaluator(packed, labels))
     before = evaluator.evaluations
-    ev = evaluate_job(evaluator, Job(_NO_PARENT, child, None, refit), refit_mode)
+    ev = evaluate_job(evaluator, Job(_NO_PARENT, child, None, refit, seed), refit_mode, tuning)
     # The local path counts a child that changed nothing as free: count the same here so logs agree.
-    evaluations = evaluator.evaluations - before - (0 if changed else 1)
+    evaluations = evaluator.evaluations - before - (0 if changed or tuning is not None else 1)
     return ev.net, np.asarray(ev.correct), evaluations
 
 

@@ -46,6 +46,14 @@ class Evaluator:
         self.labels = np.ascontiguousarray(labels, dtype=np.int64)
         self.n_samples = len(self.labels)
         self.evaluations = 0
+        self._rows = None
+
+    @property
+    def rows(self) -> np.ndarray:
+        """uint8 0/1 ``[n_samples, n_inputs]``: the samples as the trainer reads them (unpacked on first use)."""
+        if self._rows is None:
+            self._rows = np.ascontiguousarray(unpack_rows(self.packed, self.n_samples).T)
+        return self._rows
 
     # ---- whole-network and delta evaluation -----------------------------------------------------------------
     def full(self, net: Network) -> Evaluated:

@@ -24,7 +24,7 @@ from deap import base, creator, tools
 from hcl import cost
 from hcl.encode import Encoder
 from hcl.errors import ConfigError
-from hcl.evolve import grow, operators
+from hcl.evolve import grow, lamarck, operators
 from hcl.evolve.config import DEFAULT_BITS, EvolveConfig
 from hcl.evolve.fitness import Evaluated, Evaluator
 from hcl.evolve.grow import GrowSample
@@ -90,6 +90,8 @@ class Problem:
         self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
         self.train = Evaluator(self.packed["train"], self.labels["train"])
         self.classes = list(ds.classes)
+        n = self.train.n_samples
+        self.tuning = lamarck.tune_config(config, n) if config.trainer == "efd" else None
 
     @cached_property
     def grow_sample(self) -> GrowSample:
@@ -152,6 +154,8 @@ def _within_limits(config: EvolveConfig, cand: Candidate) -> bool:
 
 def initial_population(problem: Problem, rng: np.random.Generator) -> list[Candidate]:
     config = problem.config
+    if config.trainer == "efd":
+        return _trained_population(problem, rng)
     options = starting_topologies(problem)
     pop = []
     for _ in range(config.population):
@@ -173,6 +177,55 @@ def initial_population(problem: Problem, rng: np.random.Generator) -> list[Candi
 
 
 _START_ATTEMPTS = 3
+
+
+def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Candidate]:
+    """One network trained from scratch on the largest topology whose untrained estimate fits the limits (an
+    upper bound: training only removes dead LUTs), the whole population starting from it: children diversify it,
+    each continuing its parent's training."""
+    config = problem.config
+    for hidden, group in trained_topologies(problem):
+        probe = operators.random_network_for(np.random.default_rng([config.seed, 0x70B0]), config.k,
+                                             problem.encoder.n_bits, hidden, group, problem.classes)
+        if _within_limits(config, Candidate(None, *_cost_of(problem.decorate(probe)), 0.0)):
+            break
+    else:
+        raise ConfigError(f"no topology fits --max-luts {config.max_luts} / --max-depth {config.max_depth} "
+                          f"(the smallest, {hidden} + {group}/class, does not): raise the limits")
+    net = lamarck.train_from_scratch(problem.train.rows, problem.train.labels, rng, config.k, problem.encoder.n_bits,
+                                     hidden, group, problem.classes,
+                                     lamarck.start_config(config, problem.train.n_samples))
+    cand = _candidate(problem, prune(problem.train.refit_outputs(problem.train.full(problem.decorate(net)))
+                                     if config.refit in ("output-exact", "exact", "both")
+                                     else problem.train.full(problem.decorate(net))))
+    if not _within_limits(config, cand):
+        raise ConfigError(f"the trained {hidden} + {group}/class network needs {cand.luts} LUTs / depth {cand.depth},"
+                          f" over --max-luts {config.max_luts} / --max-depth {config.max_depth}: give smaller "
+                          "--layers / --group-size or a larger budget")
+    return [cand] + [Candidate(cand.ev, cand.luts, cand.depth, cand.accuracy, val=cand.val)
+                     for _ in range(config.population - 1)]
+
+
+def _cost_of(net: Network) -> tuple[int, int]:
+    c = cost.estimate(net)
+    return c["luts"], c["depth"]
+
+
+def trained_topologies(problem: Problem) -> list[tuple[list[int], int]]:
+    """Topologies for a trained start, largest first: --layers / --group-size as given, else DWN-like shapes
+    (one hidden layer of 6 LUTs per output LUT at most: more would leave hidden LUTs unread) shrunk step by step."""
+    config = problem.config
+    n_classes = len(problem.classes)
+    groups = [config.group_size] if config.group_size else [g for g in (50, 32, 24, 16, 12, 10, 8, 6, 4, 3, 2, 1)]
+    options = []
+    for g in groups:
+        if config.layers is not None:
+            options.append((list(config.layers), g))
+            continue
+        out = g * n_classes
+        for hidden in sorted({min(2000, config.k * out), min(1000, config.k * out), 3 * out, out}, reverse=True):
+            options.append(([max(1, hidden)], g))
+    return options
 
 
 def _fitted_start(problem: Problem, rng: np.random.Generator, hidden: list[int], group: int) -> Evaluated:
@@ -256,6 +309,7 @@ class Job:
     child: Network
     changed: np.ndarray | None        # bool per LUT, or None when the topology changed (full evaluation)
     refit: list[int]
+    seed: int | None = None           # the child's training seed (--trainer efd), drawn by the proposer
 
 
 def propose(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) -> Job:
@@ -278,12 +332,16 @@ def propose(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) ->
         child, changed, refit = TOPOLOGY_OPERATORS[op](rng, parent.ev.net)
     else:
         child, changed, refit = operators.flip_table_bits(rng, parent.ev.net)
-    return Job(parent, child, changed, refit)
+    seed = int(rng.integers(2**63)) if problem.tuning is not None else None
+    return Job(parent, child, changed, refit, seed)
 
 
-def evaluate_job(evaluator: Evaluator, job: Job, refit_mode: str) -> Evaluated:
-    """Evaluate a child by delta from its parent's cached signals, refit the tables asked for, drop dead LUTs."""
-    if job.changed is None or job.parent.ev.sig is None:
+def evaluate_job(evaluator: Evaluator, job: Job, refit_mode: str, tuning=None) -> Evaluated:
+    """Evaluate a child by delta from its parent's cached signals (or, with `tuning`, train it on from its
+    parent's tables first: evolve.lamarck), refit the tables asked for, drop dead LUTs."""
+    if tuning is not None and job.seed is not None:
+        ev = evaluator.full(lamarck.continue_training(evaluator.rows, evaluator.labels, job.child, job.seed, tuning))
+    elif job.changed is None or job.parent.ev.sig is None:
         ev = evaluator.full(job.child)
     elif job.changed.any():
         ev = evaluator.delta(job.parent.ev, job.child, job.changed)
@@ -298,7 +356,7 @@ class LocalExecutor:
     """Evaluates children in this process, each by delta evaluation from its parent."""
 
     def evaluate(self, problem: Problem, jobs: list[Job]) -> list[Evaluated]:
-        return [evaluate_job(problem.train, job, problem.config.refit) for job in jobs]
+        return [evaluate_job(problem.train, job, problem.config.refit, problem.tuning) for job in jobs]
 
     def close(self) -> None:
         pass

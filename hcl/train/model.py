@@ -27,10 +27,12 @@ class TrainConfig:
     lr: float = 1e-2
     lr_decay: float = 0.1                  # the learning rate is multiplied by this at each of lr_steps
     lr_steps: tuple[float, ...] = (0.7,)   # fractions of the run (a step schedule, as DWN's StepLR)
-    tau: float | None = None               # softmax temperature; None: group / 15 (DWN's 1/0.3 at 50 per class)
+    tau: float | None = None               # softmax temperature; None: default_tau(mean LUTs per class)
     alpha: float | None = None             # EFD scale; None: efd.default_alpha(K)
     beta: float = efd.DEFAULT_BETA         # EFD decay per Hamming step
     learn_mapping: bool = True
+    mapping_every: int = 8                 # batches per slot-weight update (their gradients summed): the update
+                                           # touches n0*K*n_inputs weights (4.7 M on MNIST), the table update 96 K
     time_limit: float | None = None        # seconds; training stops at the next step past it
 
     def validate(self) -> "TrainConfig":
@@ -44,6 +46,8 @@ class TrainConfig:
             raise ConfigError("lr schedule: decay in (0, 1], steps as fractions in (0, 1)")
         if self.tau is not None and not self.tau > 0:
             raise ConfigError(f"--tau: must be positive, got {self.tau}")
+        if not (1 <= self.mapping_every <= 1024):
+            raise ConfigError(f"mapping_every: must be 1..1024, got {self.mapping_every}")
         if not (0 < self.beta < 1) or (self.alpha is not None and not self.alpha > 0):
             raise ConfigError("EFD: need alpha > 0 and 0 < beta < 1")
         return self
@@ -55,7 +59,7 @@ class TrainableNetwork:
     n_inputs: int
     wiring: list[np.ndarray]               # int32 [n, K] per layer; layer 0 follows `mapping` when it is learned
     tables: list[np.ndarray]               # float32 [n, 2^K] per layer, in [-1, 1]
-    n_classes: int
+    group_of: np.ndarray                   # int32 [n_last]: the class of each last-layer LUT
     mapping: np.ndarray | None = None      # float32 [n0 * K, n_inputs] slot weights (argmax = layer 0's wiring)
     state: dict = field(default_factory=dict)   # Adam moments and step count
 
@@ -64,12 +68,13 @@ class TrainableNetwork:
         return [int(w.shape[0]) for w in self.wiring]
 
     @property
-    def group(self) -> int:
-        return self.sizes[-1] // self.n_classes
+    def n_classes(self) -> int:
+        return int(self.group_of.max()) + 1
 
     @property
-    def group_of(self) -> np.ndarray:
-        return (np.arange(self.sizes[-1]) // self.group).astype(np.int32)
+    def group(self) -> float:
+        """Mean LUTs per class."""
+        return self.sizes[-1] / self.n_classes
 
     # ---- construction ----------------------------------------------------------------------------------------
     @classmethod
@@ -82,7 +87,8 @@ class TrainableNetwork:
             tables.append(rng.uniform(-1, 1, size=(n, 1 << k)).astype(np.float32))
             prev = n
         mapping = rng.uniform(0, 1, size=(sizes[0] * k, n_inputs)).astype(np.float32) if learn_mapping else None
-        net = cls(k, n_inputs, wiring, tables, n_classes, mapping)
+        group_of = (np.arange(sizes[-1]) // int(group)).astype(np.int32)
+        net = cls(k, n_inputs, wiring, tables, group_of, mapping)
         if mapping is not None:
             net.wiring[0] = mapping.argmax(axis=1).astype(np.int32).reshape(sizes[0], k)
         return net
@@ -92,10 +98,8 @@ class TrainableNetwork:
                      magnitude: float = 0.5) -> "TrainableNetwork":
         """Continue training a binary network (Lamarckian inheritance): each entry starts at +-magnitude by its
         bit; the slot weights start random in [0, 1) with the current input lifted just above the rest."""
-        groups = net.groups
-        size = len(groups[0])
-        if any(len(g) != size for g in groups) or [i for g in groups for i in g] != list(range(net.layer_sizes[-1])):
-            raise ConfigError("train: the network's class groups must be contiguous and of equal size")
+        _, _, flat_group_of = net.flat()
+        group_of = flat_group_of[net.n_luts - net.layer_sizes[-1]:].copy()
         addr = np.arange(1 << net.k, dtype=np.uint64)
         tables = [np.where((t[:, None] >> addr[None, :]) & np.uint64(1), magnitude, -magnitude).astype(np.float32)
                   for t in net.tables]
@@ -105,7 +109,7 @@ class TrainableNetwork:
             slots = wiring[0].reshape(-1)
             mapping = rng.uniform(0, 1, size=(len(slots), net.n_inputs)).astype(np.float32)
             mapping[np.arange(len(slots)), slots] = 1.05
-        return cls(net.k, net.n_inputs, wiring, tables, net.n_classes, mapping)
+        return cls(net.k, net.n_inputs, wiring, tables, group_of, mapping)
 
     # ---- the model -------------------------------------------------------------------------------------------
     def signs(self) -> list[np.ndarray]:
@@ -134,14 +138,14 @@ class TrainableNetwork:
         """The binarized network in hcl's one semantics: wiring kept, table bit ``a`` = entry ``a`` > 0."""
         weights = np.uint64(1) << np.arange(1 << self.k, dtype=np.uint64)
         tables = [(s.astype(np.uint64) * weights[None, :]).sum(axis=1, dtype=np.uint64) for s in self.signs()]
-        g = self.group
-        groups = [list(range(c * g, (c + 1) * g)) for c in range(self.n_classes)]
+        groups = [np.flatnonzero(self.group_of == c).tolist() for c in range(self.n_classes)]
         return Network(self.k, self.n_inputs, [w.copy() for w in self.wiring], tables, groups, list(classes),
                        task).validate()
 
     # ---- one step --------------------------------------------------------------------------------------------
-    def gradients(self, x: np.ndarray, y: np.ndarray, tau: float, E: np.ndarray):
-        """Loss and gradients on one batch: table gradients per layer, and the slot weights' gradient."""
+    def gradients(self, x: np.ndarray, y: np.ndarray, tau: float, E: np.ndarray, slots_only: bool = False):
+        """Loss and gradients on one batch: table gradients per layer, and the slot weights' gradient (with
+        `slots_only`, the slot gradients ``[B, n0 * K]`` instead, for the caller to accumulate)."""
         addrs, outs = self.forward(x)
         scores = kernels.group_scores(outs[-1], self.group_of, self.n_classes) / np.float32(tau)
         z = scores - scores.max(axis=1, keepdims=True)
@@ -162,11 +166,13 @@ class TrainableNetwork:
                 g = kernels.input_grad(g, addr, self.wiring[layer], D, self.sizes[layer - 1])
             elif self.mapping is not None:
                 gs = kernels.slot_grad(g, addr, D)
-                dmap = gs.T @ (2.0 * x.astype(np.float32) - 1.0)
+                dmap = gs if slots_only else slot_weight_grad(gs, x)
         return loss, dtables, dmap
 
-    def step(self, x: np.ndarray, y: np.ndarray, lr: float, tau: float, E: np.ndarray) -> float:
-        loss, dtables, dmap = self.gradients(x, y, tau, E)
+    def step(self, x: np.ndarray, y: np.ndarray, lr: float, tau: float, E: np.ndarray, mapping_every: int = 1) -> float:
+        """One Adam step on the tables; the slot weights take one every `mapping_every` calls, on the sum of
+        their gradients (the wiring stays fixed in between)."""
+        loss, dtables, gs = self.gradients(x, y, tau, E, slots_only=True)
         st = self.state
         st["step"] = st.get("step", 0) + 1
         if "m" not in st:
@@ -176,12 +182,28 @@ class TrainableNetwork:
                 st["mm"], st["mv"] = np.zeros_like(self.mapping), np.zeros_like(self.mapping)
         for t, d, m, v in zip(self.tables, dtables, st["m"], st["v"]):
             kernels.adam_clamp(t, d, m, v, lr, 0.9, 0.999, 1e-8, st["step"], -1.0, 1.0)
-        if dmap is not None:
+        if gs is None:
+            return loss
+        st.setdefault("pending", []).append((gs, x))
+        if len(st["pending"]) >= mapping_every:
+            pending, st["pending"] = st["pending"], []
+            dmap = slot_weight_grad(np.concatenate([p[0] for p in pending]), np.concatenate([p[1] for p in pending]))
+            st["map_step"] = st.get("map_step", 0) + 1
             choice = np.empty(self.mapping.shape[0], dtype=np.int64)
-            kernels.adam_argmax(self.mapping, np.ascontiguousarray(dmap, dtype=np.float32), st["mm"], st["mv"],
-                                lr, 0.9, 0.999, 1e-8, st["step"], choice)
+            kernels.adam_argmax(self.mapping, dmap, st["mm"], st["mv"], lr, 0.9, 0.999, 1e-8, st["map_step"], choice)
             self.wiring[0] = choice.astype(np.int32).reshape(self.sizes[0], self.k)
         return loss
+
+
+def default_tau(group: float) -> float:
+    """Softmax temperature for a mean group of `group` LUTs: DWN's 1/0.3 at 50 LUTs a class, scaled with the
+    group, so that a full group's logit is the same (15) whatever the group size."""
+    return max(group, 1.0) / 15.0
+
+
+def slot_weight_grad(gs: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``[n_slots, n_inputs]``: the sum over samples of ``g_slot * (2 x - 1)`` (one BLAS product)."""
+    return np.ascontiguousarray(gs.T @ (2.0 * x.astype(np.float32) - 1.0), dtype=np.float32)
 
 
 def spread_wiring(rng: np.random.Generator, n_prev: int, n: int, k: int) -> np.ndarray:
@@ -209,7 +231,7 @@ def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config:
     y = np.ascontiguousarray(y, dtype=np.int64)
     if x.ndim != 2 or x.shape[1] != model.n_inputs or len(y) != len(x):
         raise ConfigError(f"train: data has shape {x.shape}, the network reads {model.n_inputs} inputs")
-    tau = config.tau if config.tau is not None else model.group / 15.0
+    tau = config.tau if config.tau is not None else default_tau(model.group)
     alpha = config.alpha if config.alpha is not None else efd.default_alpha(model.k)
     size = 1 << model.k
     E = efd.efd_matrix(model.k, alpha, config.beta).reshape(size, size * model.k)
@@ -226,6 +248,7 @@ def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config:
             break
         lr = config.lr * config.lr_decay ** sum(step >= s * total for s in config.lr_steps)
         idx = order[(step % per_epoch) * bs:(step % per_epoch + 1) * bs]
-        losses.append(model.step(x[idx], y[idx], lr, tau, E))
+        losses.append(model.step(x[idx], y[idx], lr, tau, E, config.mapping_every))
         step += 1
+    model.state.pop("pending", None)   # gradients of a partial mapping round are dropped, not applied late
     return TrainLog(step / per_epoch, step, time.perf_counter() - t0, time.process_time() - c0, losses)

@@ -1,0 +1,48 @@
+"""Lamarckian fitness: networks whose tables are trained by gradients (hcl.train) inside the genetic search.
+
+The search owns what gradients cannot change -- layer sizes, LUTs per class, which LUTs and inputs exist -- and the
+trainer owns the tables and the first layer's wiring. A start member is trained from scratch; a child, after its
+operator changed the genome, continues training from its parent's binarized tables (``TrainableNetwork.
+from_network``) for a few hundred steps, and what it learned is inherited by its own children. Each child's
+training draws from its own seed, chosen by the proposer, so no result depends on which executor trained it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hcl.network import Network
+from hcl.train import TrainConfig, TrainableNetwork, train_network
+
+TRAINERS = ("none", "efd")
+
+
+def start_config(config, n_samples: int) -> TrainConfig:
+    """Training of a start member: ``train_epochs``, or by default 3 epochs and at least 4,000 steps."""
+    per_epoch = max(1, n_samples // config.train_batch)
+    epochs = config.train_epochs if config.train_epochs is not None else max(3.0, 4000 / per_epoch)
+    return TrainConfig(epochs=epochs, batch_size=config.train_batch, lr=config.train_lr).validate()
+
+
+def tune_config(config, n_samples: int) -> TrainConfig:
+    """A child's continued training: ``tune_steps`` steps at ``tune_lr``, no decay (short and at a low rate)."""
+    per_epoch = max(1, n_samples // config.train_batch)
+    return TrainConfig(epochs=config.tune_steps / per_epoch, batch_size=config.train_batch, lr=config.tune_lr,
+                       lr_steps=()).validate()
+
+
+def train_from_scratch(rows: np.ndarray, labels: np.ndarray, rng: np.random.Generator, k: int, n_inputs: int,
+                       hidden: list[int], group: int, classes: list[str], train: TrainConfig) -> Network:
+    model = TrainableNetwork.random(rng, k, n_inputs, hidden, group, len(classes))
+    train_network(model, rows, labels, train, rng)
+    return model.export(classes)
+
+
+def continue_training(rows: np.ndarray, labels: np.ndarray, net: Network, seed: int, tune: TrainConfig) -> Network:
+    """`net` trained on for `tune`'s steps from its own tables; task, encoder and meta kept."""
+    rng = np.random.default_rng(seed)
+    model = TrainableNetwork.from_network(net, rng)
+    train_network(model, rows, labels, tune, rng)
+    out = model.export(list(net.classes), net.task)
+    out.encoder, out.meta = net.encoder, dict(net.meta)
+    return out
