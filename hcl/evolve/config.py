@@ -46,7 +46,7 @@ class EvolveConfig:
     train_lr: float = 1e-2
     train_batch: int = 32
     tune_steps: int = 100                  # efd: steps of continued training of each child
-    tune_lr: float = 3e-3
+    tune_lr: float = 1e-3
     max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)
     max_depth: int | None = None           # hard limit on hcl.cost's depth (LUT levels input -> class)
     time_limit: float | None = None        # seconds; the run stops at the next generation boundary

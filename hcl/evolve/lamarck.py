@@ -39,9 +39,14 @@ def train_from_scratch(rows: np.ndarray, labels: np.ndarray, rng: np.random.Gene
 
 
 def continue_training(rows: np.ndarray, labels: np.ndarray, net: Network, seed: int, tune: TrainConfig) -> Network:
-    """`net` trained on for `tune`'s steps from its own tables; task, encoder and meta kept."""
+    """`net` trained on for `tune`'s steps from its own tables, its wiring fixed; task, encoder, meta kept.
+
+    The inherited entries start at +-30 lr (a sign flips after ~30 consistent steps). Measured on MNIST (1000 +
+    10/class, one epoch trained, 5 rounds of 100 steps): with the wiring fixed, val 0.912 -> 0.921 at lr 1e-3;
+    with the first layer's mapping re-learned from a fresh random start, 0.912 -> 0.888 (fresh slot weights
+    move inputs at random before the gradient can order them)."""
     rng = np.random.default_rng(seed)
-    model = TrainableNetwork.from_network(net, rng)
+    model = TrainableNetwork.from_network(net, rng, learn_mapping=False, magnitude=30 * tune.lr)
     train_network(model, rows, labels, tune, rng)
     out = model.export(list(net.classes), net.task)
     out.encoder, out.meta = net.encoder, dict(net.meta)

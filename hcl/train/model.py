@@ -95,9 +95,11 @@ class TrainableNetwork:
 
     @classmethod
     def from_network(cls, net: Network, rng: np.random.Generator, learn_mapping: bool = True,
-                     magnitude: float = 0.5) -> "TrainableNetwork":
+                     magnitude: float = 0.1, lift: float = 0.02) -> "TrainableNetwork":
         """Continue training a binary network (Lamarckian inheritance): each entry starts at +-magnitude by its
-        bit; the slot weights start random in [0, 1) with the current input lifted just above the rest."""
+        bit; the slot weights start random in [0, 1) with the current input at 1 + lift. Both margins are small
+        on purpose: a short continuation (Adam moves a weight by about lr a step) must be able to flip an entry
+        or move an input, or it would train nothing."""
         _, _, flat_group_of = net.flat()
         group_of = flat_group_of[net.n_luts - net.layer_sizes[-1]:].copy()
         addr = np.arange(1 << net.k, dtype=np.uint64)
@@ -108,7 +110,7 @@ class TrainableNetwork:
         if learn_mapping:
             slots = wiring[0].reshape(-1)
             mapping = rng.uniform(0, 1, size=(len(slots), net.n_inputs)).astype(np.float32)
-            mapping[np.arange(len(slots)), slots] = 1.05
+            mapping[np.arange(len(slots)), slots] = 1.0 + lift
         return cls(net.k, net.n_inputs, wiring, tables, group_of, mapping)
 
     # ---- the model -------------------------------------------------------------------------------------------

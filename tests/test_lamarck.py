@@ -1,0 +1,102 @@
+"""The search with trained tables (--trainer efd): limits hold, resume and executors give the same run, children
+inherit their parent's training, and bad options are one-line errors."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from hcl import cost
+from hcl.cli import main
+from hcl.evolve import EvolveConfig, evolve, resume
+from hcl.evolve import lamarck
+from hcl.evolve.search import Problem
+from hcl.network import Network
+
+
+def trained(tmp_path=None, **kw) -> EvolveConfig:
+    base = dict(task="tiny", k=4, generations=4, population=6, seed=3, layers=[12], group_size=4, bits=3,
+                trainer="efd", train_epochs=20, tune_steps=20, checkpoint_every=2,
+                out=str(tmp_path) if tmp_path else None)
+    base.update(kw)
+    return EvolveConfig(**base)
+
+
+def test_trained_search_learns_and_keeps_the_limit(tmp_path):
+    result = evolve(trained(tmp_path, max_luts=60, layers=None, group_size=None), progress=False)
+    assert result.val_accuracy > 0.65 and result.test_accuracy > 0.65
+    for path in sorted((tmp_path / "pareto").glob("*.json")) + [tmp_path / "best.json"]:
+        assert cost.estimate(Network.load(path))["luts"] <= 60
+
+
+def test_a_budget_no_topology_fits_is_a_config_error():
+    from hcl.errors import ConfigError
+    with pytest.raises(ConfigError, match="max-luts"):
+        evolve(trained(max_luts=3, layers=None, group_size=None), progress=False)
+
+
+def test_trained_resume_equals_uninterrupted_run(tmp_path):
+    full = evolve(trained(tmp_path / "full"), progress=False)
+    evolve(trained(tmp_path / "part", generations=2), progress=False)
+    resumed = resume(tmp_path / "part", generations=4, progress=False)
+    assert resumed.best.to_dict()["layers"] == full.best.to_dict()["layers"]
+    strip = lambda log: [{k: v for k, v in r.items() if k not in ("elapsed_s", "evals_per_s")} for r in log]
+    assert strip(resumed.log) == strip(full.log)
+
+
+def test_children_continue_their_parents_training():
+    """A child trained on from its parent starts where the parent stands, not from scratch: after a few steps
+    it is much closer to the parent's accuracy than a freshly trained network after the same steps."""
+    problem = Problem(trained())
+    ev = problem.train
+    parent = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(0), 4, problem.encoder.n_bits,
+                                        [12], 4, problem.classes, lamarck.start_config(problem.config, ev.n_samples))
+    tune = lamarck.tune_config(trained(tune_steps=5), ev.n_samples)
+    child = lamarck.continue_training(ev.rows, ev.labels, problem.decorate(parent), 1, tune)
+    fresh = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(1), 4, problem.encoder.n_bits,
+                                       [12], 4, problem.classes, tune)
+    acc = lambda n: ev.full(n).accuracy
+    assert acc(child) > acc(fresh) + 0.1
+    assert acc(child) > acc(parent) - 0.1
+    assert child.encoder == problem.decorate(parent).encoder
+
+
+def test_trained_dask_run_equals_local():
+    pytest.importorskip("dask.distributed", reason="dask.distributed not installed: pip install 'hcl[cluster]'")
+    local = evolve(trained(generations=2), progress=False)
+    dask = evolve(trained(generations=2, executor="dask-local:2"), progress=False)
+    assert dask.best.to_dict()["layers"] == local.best.to_dict()["layers"]
+
+
+@pytest.mark.parametrize("args,needle", [(["--trainer", "sgd"], "--trainer"),
+                                         (["--trainer", "efd", "--tune-steps", "0"], "--tune-steps"),
+                                         (["--trainer", "efd", "--train-epochs", "-1"], "--train-epochs"),
+                                         (["--trainer", "efd", "--executor", "dask-local:2/samples"], "/samples")])
+def test_bad_trainer_options_are_one_line_errors(tmp_path, args, needle):
+    r = CliRunner().invoke(main, ["evolve", "--task", "tiny", "--out", str(tmp_path / "x"), "--quiet"] + args)
+    assert r.exit_code == 2, r.output
+    assert needle in r.output and "Traceback" not in r.output
+
+
+def test_every_child_is_trained_with_the_seed_its_proposer_drew():
+    from hcl.evolve.search import evaluate_job, initial_population, propose
+    problem = Problem(trained(tune_steps=80))
+    rng = np.random.default_rng(0)
+    pop = initial_population(problem, rng)
+    job = propose(problem, rng, pop)
+    assert job.seed is not None
+    tuned = evaluate_job(problem.train, job, "none", problem.tuning).net
+    expect = lamarck.continue_training(problem.train.rows, problem.train.labels, job.child, job.seed,
+                                       problem.tuning).pruned()[0]
+    assert tuned.to_dict() == expect.to_dict()
+    assert tuned.to_dict()["layers"] != job.child.pruned()[0].to_dict()["layers"]
+
+
+def test_children_over_the_limit_are_never_kept(tmp_path):
+    """add_lut / grow_group children of a start that nearly fills the budget go over it: none may survive."""
+    cfg = trained(tmp_path, generations=10, operators={"add_lut": 1.0, "grow_group": 1.0})
+    start = evolve(trained(generations=1, operators={"add_lut": 1.0}), progress=False).cost["luts"]
+    result = evolve(trained(tmp_path, generations=10, operators={"add_lut": 1.0, "grow_group": 1.0},
+                            max_luts=start + 2), progress=False)
+    for path in sorted((tmp_path / "pareto").glob("*.json")):
+        assert cost.estimate(Network.load(path))["luts"] <= start + 2
+    assert cfg.max_luts is None
