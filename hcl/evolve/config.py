@@ -60,7 +60,9 @@ class EvolveConfig:
         parse_executor(self.executor)
         if not (K_MIN <= self.k <= K_MAX):
             raise ConfigError(f"--luts: K={self.k} is outside {K_MIN}..{K_MAX}")
-        for name in ("generations", "population", "bits", "checkpoint_every"):
+        if self.generations < 0:
+            raise ConfigError(f"--generations: must be >= 0 (0: the start population only), got {self.generations}")
+        for name in ("population", "bits", "checkpoint_every"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')}: must be at least 1, got {getattr(self, name)}")
         if self.population < 4:

@@ -17,10 +17,23 @@ from hcl.train import TrainConfig, TrainableNetwork, train_network
 TRAINERS = ("none", "efd")
 
 
-def start_config(config, n_samples: int) -> TrainConfig:
-    """Training of a start member: ``train_epochs``, or by default 3 epochs and at least 4,000 steps."""
+# Trainer speed for the default training length: wall seconds per sample per LUT per epoch, measured on this
+# project's 2-core machine (benchmarks/bench_train.py: 1,500 LUT6 on MNIST's 50,000 samples, 12.3 s an epoch).
+# Only the number of epochs derives from it, so a run stays the same on any machine for the same options.
+SECONDS_PER_SAMPLE_LUT = 12.3 / (50_000 * 1_500)
+MAX_DEFAULT_EPOCHS = 30          # DWN's MNIST schedule: 30 epochs
+
+
+def start_config(config, n_samples: int, n_luts: int = 0) -> TrainConfig:
+    """Training of a start member: ``train_epochs``; by default 3 epochs and at least 4,000 steps, and with a
+    --time-limit up to as many epochs (at most 30) as half the limit allows at the measured trainer speed."""
     per_epoch = max(1, n_samples // config.train_batch)
-    epochs = config.train_epochs if config.train_epochs is not None else max(3.0, 4000 / per_epoch)
+    epochs = config.train_epochs
+    if epochs is None:
+        epochs = max(3.0, 4000 / per_epoch)
+        if config.time_limit is not None and n_luts > 0:
+            affordable = 0.5 * config.time_limit / (SECONDS_PER_SAMPLE_LUT * n_samples * n_luts)
+            epochs = max(epochs, min(float(MAX_DEFAULT_EPOCHS), float(int(affordable))))
     return TrainConfig(epochs=epochs, batch_size=config.train_batch, lr=config.train_lr).validate()
 
 

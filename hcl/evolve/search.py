@@ -180,24 +180,31 @@ _START_ATTEMPTS = 3
 
 
 def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Candidate]:
-    """One network trained from scratch on the largest topology whose untrained estimate fits the limits (an
-    upper bound: training only removes dead LUTs), the whole population starting from it: children diversify it,
-    each continuing its parent's training."""
+    """One network trained from scratch on the topology that fits the limits with the most network LUTs (by the
+    untrained estimate, an upper bound: training only removes dead LUTs; popcounts cost LUTs that learn
+    nothing), the whole population starting from it: children diversify it, each continuing its parent's
+    training."""
     config = problem.config
+    probe_rng = np.random.default_rng([config.seed, 0x70B0])
+    fitting = []
     for hidden, group in trained_topologies(problem):
-        probe = operators.random_network_for(np.random.default_rng([config.seed, 0x70B0]), config.k,
-                                             problem.encoder.n_bits, hidden, group, problem.classes)
-        if _within_limits(config, Candidate(None, *_cost_of(problem.decorate(probe)), 0.0)):
-            break
-    else:
-        raise ConfigError(f"no topology fits --max-luts {config.max_luts} / --max-depth {config.max_depth} "
-                          f"(the smallest, {hidden} + {group}/class, does not): raise the limits")
+        probe = problem.decorate(operators.random_network_for(probe_rng, config.k, problem.encoder.n_bits, hidden,
+                                                              group, problem.classes))
+        c = cost.estimate(probe)
+        if _within_limits(config, Candidate(None, c["luts"], c["depth"], 0.0)):
+            fitting.append((c["luts_network"], -group, hidden, group))
+    if not fitting:
+        raise ConfigError(f"no topology fits --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
+                          "raise the limits (or give --layers / --group-size that fit)")
+    _, _, hidden, group = max(fitting, key=lambda f: (f[0], f[1]))
+    n_luts = sum(hidden) + group * len(problem.classes)
     net = lamarck.train_from_scratch(problem.train.rows, problem.train.labels, rng, config.k, problem.encoder.n_bits,
                                      hidden, group, problem.classes,
-                                     lamarck.start_config(config, problem.train.n_samples))
-    cand = _candidate(problem, prune(problem.train.refit_outputs(problem.train.full(problem.decorate(net)))
-                                     if config.refit in ("output-exact", "exact", "both")
-                                     else problem.train.full(problem.decorate(net))))
+                                     lamarck.start_config(config, problem.train.n_samples, n_luts))
+    ev = problem.train.full(problem.decorate(net))
+    if config.refit in ("output-exact", "exact", "both"):
+        ev = problem.train.refit_outputs(ev)
+    cand = _candidate(problem, prune(ev))
     if not _within_limits(config, cand):
         raise ConfigError(f"the trained {hidden} + {group}/class network needs {cand.luts} LUTs / depth {cand.depth},"
                           f" over --max-luts {config.max_luts} / --max-depth {config.max_depth}: give smaller "
