@@ -100,3 +100,16 @@ def test_children_over_the_limit_are_never_kept(tmp_path):
     for path in sorted((tmp_path / "pareto").glob("*.json")):
         assert cost.estimate(Network.load(path))["luts"] <= start + 2
     assert cfg.max_luts is None
+
+
+def test_the_trainer_default_is_the_tasks_and_a_flag_wins():
+    assert EvolveConfig(task="mnist").validate().trainer == "efd"
+    assert EvolveConfig(task="digits").validate().trainer == "none"
+    assert EvolveConfig(task="mnist", trainer="none").validate().trainer == "none"
+
+
+def test_a_trained_start_over_the_limit_falls_back_to_a_smaller_topology():
+    # digits under 300 LUTs: the first choice, [180] + 3/class, estimates 294 untrained but needs 358 trained.
+    result = evolve(EvolveConfig(task="digits", trainer="efd", max_luts=300, generations=0, seed=0,
+                                 train_epochs=1), progress=False)
+    assert result.cost["luts"] <= 300

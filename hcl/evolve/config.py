@@ -15,6 +15,10 @@ from hcl.network import K_MAX, K_MIN
 
 START_MODES = ("grow", "random")
 DEFAULT_BITS = 4     # thermometer levels per feature when neither --bits nor the task (Dataset.bits) says
+# --trainer when not given, by task. MNIST, 30 min, --max-luts 2000, seed 0: efd test 0.9725 at 1,938 LUTs, the
+# genetic search alone 0.9327 (benchmarks/results/search_mnist_efd.md, search_mnist.md); other tasks: the
+# ablation (benchmarks/results/ablation_<task>.md).
+DEFAULT_TRAINER = {"mnist": "efd"}
 REFIT_MODES = ("vote", "output-exact", "exact", "both", "none")   # none: a plain GA (no table fitting)
 # `generations` when only --time-limit bounds a run.
 UNTIL_TIME_LIMIT = 1_000_000
@@ -41,7 +45,8 @@ class EvolveConfig:
     start: str = "grow"                    # initial population: grow (greedy, from the data: evolve.grow) | random
     refit: str = "output-exact"            # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
     operators: dict[str, float] | None = None  # operator name -> weight; default search.OPERATOR_WEIGHTS
-    trainer: str = "none"                  # efd: tables trained by gradients (hcl.train, evolve.lamarck) | none
+    trainer: str | None = None             # efd: tables trained by gradients (hcl.train, evolve.lamarck) | none;
+                                           # None: DEFAULT_TRAINER of the task, else none
     train_epochs: float | None = None      # efd: training of a start member; None: 3 epochs, >= 4,000 steps
     train_lr: float = 1e-2
     train_batch: int = 32
@@ -91,6 +96,8 @@ class EvolveConfig:
             if any(w < 0 for w in self.operators.values()) or sum(self.operators.values()) <= 0:
                 raise ConfigError("operators: weights must be >= 0 with a positive sum")
         from hcl.evolve.lamarck import TRAINERS
+        if self.trainer is None:
+            self.trainer = DEFAULT_TRAINER.get(self.task, "none")
         if self.trainer not in TRAINERS:
             raise ConfigError(f"--trainer: {self.trainer!r} unknown: use one of {', '.join(TRAINERS)}")
         if self.train_epochs is not None and not (0 < self.train_epochs <= 1000):

@@ -40,12 +40,13 @@ CHECKPOINT_VERSION = 1
 def evolve(config: EvolveConfig, dataset: Dataset | None = None, progress: bool = True) -> EvolveResult:
     """Run a search; write the run directory when `config.out` is set."""
     config.validate()
+    t_start = time.monotonic()      # --time-limit counts loading the data too
     problem = Problem(config, dataset)
     out = Path(config.out) if config.out else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "config.toml", to_toml(config.to_dict()))
-    return _run(problem, None, out, progress)
+    return _run(problem, None, out, progress, t_start)
 
 
 def resume(run_dir: str | Path, generations: int | None = None, time_limit: float | None = None,
@@ -62,15 +63,16 @@ def resume(run_dir: str | Path, generations: int | None = None, time_limit: floa
         config.executor = executor
     config.out = str(out)
     config.validate()
+    t_start = time.monotonic()
     problem = Problem(config, dataset)
     state = load_checkpoint(problem, out / "checkpoint.json")
     atomic_write_text(out / "config.toml", to_toml(config.to_dict()))
-    return _run(problem, state, out, progress)
+    return _run(problem, state, out, progress, t_start)
 
 
-def _run(problem: Problem, state: SearchState | None, out: Path | None, progress: bool) -> EvolveResult:
+def _run(problem: Problem, state: SearchState | None, out: Path | None, progress: bool,
+         t_start: float) -> EvolveResult:
     config = problem.config
-    t_start = time.monotonic()
     display = Progress(config, enabled=progress)
 
     def on_generation(st: SearchState, row: dict) -> None:
