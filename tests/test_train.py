@@ -133,3 +133,22 @@ def test_spread_wiring_uses_every_signal_evenly():
 def test_bad_train_options_are_config_errors(field, value):
     with pytest.raises(ConfigError):
         TrainConfig(**{field: value}).validate()
+
+
+def test_adam_kernels_take_pytorchs_step_then_clamp_or_pick_the_argmax():
+    from hcl.train.kernels import adam_argmax, adam_clamp
+    rng = np.random.default_rng(3)
+    p, g = rng.normal(size=(5, 7)), rng.normal(size=(5, 7))
+    m, v = rng.normal(size=(5, 7)) * 0.1, rng.uniform(0, 0.1, size=(5, 7))
+    lr, b1, b2, eps, step = 0.05, 0.9, 0.999, 1e-8, 3
+    m2, v2 = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+    want = p - lr / (1 - b1 ** step) * m2 / (np.sqrt(v2) / np.sqrt(1 - b2 ** step) + eps)
+    pc, mc, vc = p.copy(), m.copy(), v.copy()
+    adam_clamp(pc, g, mc, vc, lr, b1, b2, eps, step, -1.0, 1.0)
+    np.testing.assert_allclose(pc, np.clip(want, -1, 1), rtol=1e-12)
+    np.testing.assert_allclose(mc, m2, rtol=1e-12)
+    np.testing.assert_allclose(vc, v2, rtol=1e-12)
+    pw, choice = p.copy(), np.zeros(5, dtype=np.int32)
+    adam_argmax(pw, g, m.copy(), v.copy(), lr, b1, b2, eps, step, choice)
+    np.testing.assert_allclose(pw, want, rtol=1e-12)
+    assert choice.tolist() == want.argmax(axis=1).tolist()

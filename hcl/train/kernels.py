@@ -73,6 +73,17 @@ def slot_grad(g, addr, D):
     return gs
 
 
+@njit(inline="always", cache=True)
+def _adam_entry(p, g, m, v, r, c, lr, b1, b2, eps, c1, c2):
+    """Adam's moments of entry (r, c) updated in place; returns the stepped value (the caller stores it)."""
+    gr = g[r, c]
+    mr = b1 * m[r, c] + (1.0 - b1) * gr
+    vr = b2 * v[r, c] + (1.0 - b2) * gr * gr
+    m[r, c] = mr
+    v[r, c] = vr
+    return p[r, c] - lr / c1 * mr / (np.sqrt(vr) / c2 + eps)
+
+
 @njit(parallel=dict(_PRANGE_ONLY), cache=True)
 def adam_clamp(p, g, m, v, lr, b1, b2, eps, step, lo, hi):
     """One Adam step (PyTorch's bias correction) on rows of ``p`` in place, then clamp to [lo, hi]."""
@@ -81,13 +92,7 @@ def adam_clamp(p, g, m, v, lr, b1, b2, eps, step, lo, hi):
     rows, cols = p.shape
     for r in prange(rows):
         for c in range(cols):
-            gr = g[r, c]
-            mr = b1 * m[r, c] + (1.0 - b1) * gr
-            vr = b2 * v[r, c] + (1.0 - b2) * gr * gr
-            m[r, c] = mr
-            v[r, c] = vr
-            q = p[r, c] - lr / c1 * mr / (np.sqrt(vr) / c2 + eps)
-            p[r, c] = min(hi, max(lo, q))
+            p[r, c] = min(hi, max(lo, _adam_entry(p, g, m, v, r, c, lr, b1, b2, eps, c1, c2)))
 
 
 @njit(parallel=dict(_PRANGE_ONLY), cache=True)
@@ -101,12 +106,7 @@ def adam_argmax(w, g, m, v, lr, b1, b2, eps, step, choice):
         best = -np.inf
         arg = 0
         for c in range(cols):
-            gr = g[r, c]
-            mr = b1 * m[r, c] + (1.0 - b1) * gr
-            vr = b2 * v[r, c] + (1.0 - b2) * gr * gr
-            m[r, c] = mr
-            v[r, c] = vr
-            q = w[r, c] - lr / c1 * mr / (np.sqrt(vr) / c2 + eps)
+            q = _adam_entry(w, g, m, v, r, c, lr, b1, b2, eps, c1, c2)
             w[r, c] = q
             if q > best:
                 best = q
