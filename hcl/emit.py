@@ -344,7 +344,7 @@ def golden(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Class index [n] and scores [n, C] of the golden model (hcl.reference) on raw inputs X."""
     bits = _encoder(net).transform(X)
     scores = reference.class_scores(net, bits)
-    return np.argmax(scores, axis=1), scores
+    return reference.winner(scores), scores
 
 
 def check_inputs(X: np.ndarray, width: int, signed: bool, where: str) -> np.ndarray:
