@@ -10,11 +10,14 @@ Run directory (every file written atomically)::
     pareto/NNN.json    the Pareto front (validation accuracy vs LUTs), fewest LUTs first
     convergence.png    accuracy and LUTs over generations
     pareto.png         the final population and its Pareto front
+    .lock              held (flock) by the run writing the folder: a second run on it is refused
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import platform
@@ -43,10 +46,12 @@ def evolve(config: EvolveConfig, dataset: Dataset | None = None, progress: bool 
     t_start = time.monotonic()      # --time-limit counts loading the data too
     problem = Problem(config, dataset)
     out = Path(config.out) if config.out else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    if out is None:
+        return _run(problem, None, out, progress, t_start)
+    out.mkdir(parents=True, exist_ok=True)
+    with run_folder_lock(out):
         atomic_write_text(out / "config.toml", to_toml(config.to_dict()))
-    return _run(problem, None, out, progress, t_start)
+        return _run(problem, None, out, progress, t_start)
 
 
 def resume(run_dir: str | Path, generations: int | None = None, time_limit: float | None = None,
@@ -64,10 +69,24 @@ def resume(run_dir: str | Path, generations: int | None = None, time_limit: floa
     config.out = str(out)
     config.validate()
     t_start = time.monotonic()
-    problem = Problem(config, dataset)
-    state = load_checkpoint(problem, out / "checkpoint.json")
-    atomic_write_text(out / "config.toml", to_toml(config.to_dict()))
-    return _run(problem, state, out, progress, t_start)
+    with run_folder_lock(out):
+        problem = Problem(config, dataset)
+        state = load_checkpoint(problem, out / "checkpoint.json")
+        atomic_write_text(out / "config.toml", to_toml(config.to_dict()))
+        return _run(problem, state, out, progress, t_start)
+
+
+@contextlib.contextmanager
+def run_folder_lock(out: Path):
+    """Hold an exclusive flock on ``out/.lock`` while a run writes the folder; the kernel releases it when the
+    process ends, however it ends, so a killed run leaves no stale lock."""
+    with open(out / ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"--out {out}: another hcl evolve is writing this folder; wait for it to end, "
+                              "or give another --out") from None
+        yield
 
 
 def _run(problem: Problem, state: SearchState | None, out: Path | None, progress: bool,
