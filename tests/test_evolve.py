@@ -286,3 +286,15 @@ def test_a_second_run_on_a_folder_in_use_is_refused_and_changes_nothing(tmp_path
     r = CliRunner().invoke(main, ["evolve", "--task", "sipm", "--generations", "1", "--population", "4",
                                   "--out", str(out)])
     assert r.exit_code == 0, r.output                 # released when the first run ends
+
+
+def test_a_killed_writes_temporary_file_is_removed_by_the_next_run(tmp_path):
+    out = tmp_path / "run"
+    (out / "pareto").mkdir(parents=True)
+    stale = [out / ".checkpoint.json.k1ll3d.tmp", out / "pareto" / ".000.json.x.tmp"]
+    for f in stale:
+        f.write_text("{")
+    r = CliRunner().invoke(main, ["evolve", "--task", "sipm", "--generations", "1", "--population", "4",
+                                  "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert not any(f.exists() for f in stale) and (out / "checkpoint.json").is_file()

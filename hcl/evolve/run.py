@@ -79,13 +79,16 @@ def resume(run_dir: str | Path, generations: int | None = None, time_limit: floa
 @contextlib.contextmanager
 def run_folder_lock(out: Path):
     """Hold an exclusive flock on ``out/.lock`` while a run writes the folder; the kernel releases it when the
-    process ends, however it ends, so a killed run leaves no stale lock."""
+    process ends, however it ends, so a killed run leaves no stale lock. Holding it, the temporary files of
+    atomic writes that a killed run left (``.NAME.*.tmp``, in the folder and pareto/) are known stale: removed."""
     with open(out / ".lock", "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ConfigError(f"--out {out}: another hcl evolve is writing this folder; wait for it to end, "
                               "or give another --out") from None
+        for stale in [*out.glob(".*.tmp"), *out.glob("pareto/.*.tmp")]:
+            stale.unlink(missing_ok=True)
         yield
 
 
