@@ -298,3 +298,20 @@ def test_a_killed_writes_temporary_file_is_removed_by_the_next_run(tmp_path):
                                   "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert not any(f.exists() for f in stale) and (out / "checkpoint.json").is_file()
+
+
+def test_a_generation_without_a_fitting_child_keeps_its_parents_and_ends(monkeypatch):
+    from hcl.evolve import search
+    start = search.initial_population
+
+    def start_then_nothing_fits(problem, rng):
+        pop = start(problem, rng)
+        monkeypatch.setattr(search, "_within_limits", lambda config, cand: False)
+        return pop
+
+    monkeypatch.setattr(search, "initial_population", start_then_nothing_fits)
+    config = EvolveConfig(task="sipm", generations=2, population=4, seed=0)
+    problem = search.Problem(config)
+    state, stopped = search.run_search(problem)
+    assert stopped == "completed" and state.generation == 2
+    assert len(state.population) == 4

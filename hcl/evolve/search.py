@@ -391,6 +391,9 @@ def generation_row(problem: Problem, state: SearchState, start_evals: int, t0: f
     }
 
 
+_PROPOSALS_PER_CHILD = 20
+
+
 def run_search(problem: Problem, state: SearchState | None = None,
                on_generation: Callable[[SearchState, dict], None] | None = None,
                should_stop: Callable[[SearchState], str | None] | None = None,
@@ -418,9 +421,12 @@ def run_search(problem: Problem, state: SearchState | None = None,
         if reason:
             stopped = reason
             break
-        children = []
-        while len(children) < n_children:
+        children, proposed = [], 0
+        # Children over the limits are proposed again, up to _PROPOSALS_PER_CHILD each: a population at the edge
+        # of a tight budget may have no child that fits, and the generation then keeps the parents.
+        while len(children) < n_children and proposed < _PROPOSALS_PER_CHILD * n_children:
             jobs = [propose(problem, state.rng, state.population) for _ in range(n_children - len(children))]
+            proposed += len(jobs)
             for ev in executor.evaluate(problem, jobs):
                 cand = _candidate(problem, ev)
                 if _within_limits(config, cand):
