@@ -13,6 +13,10 @@ import click
 
 from hcl import __version__
 from hcl.errors import HclError
+from hcl.evolve.config import MAX_SEED
+
+# A seed seeds numpy's generators, which take non-negative integers (a run, a task split, the test vectors).
+SEED = click.IntRange(0, MAX_SEED)
 
 
 class HclGroup(click.Group):
@@ -35,7 +39,7 @@ def main():
 @click.option("--task", default=None, help="Evaluate accuracy on this task (default: none).")
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
 @click.option("--data", type=click.Path(path_type=Path), default=None, help="Data file or folder for the task.")
-@click.option("--seed", type=int, default=None, help="Task seed (default: the one saved in the network).")
+@click.option("--seed", type=SEED, default=None, help="Task seed (default: the one saved in the network).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def info(network, task, split, data, seed, as_json):
     """Show a network's layers, LUT count, depth and, with --task, its accuracy."""
@@ -57,7 +61,7 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--luts", "k", type=int, default=None, help="LUT inputs K (2..6; 6 = one FPGA LUT6). Default 6.")
 @click.option("--generations", type=int, default=None, help="Generations to run. Default 40, or as many as --time-limit allows when it is given.")
 @click.option("--population", type=int, default=None, help="Population size. Default 24.")
-@click.option("--seed", type=int, default=None, help="Seed of every random choice. Default 0.")
+@click.option("--seed", type=SEED, default=None, help="Seed of every random choice. Default 0.")
 @click.option("--layers", default=None, help="Hidden LUT layer sizes, comma-separated, e.g. 64,32; 0 = none "
               "(the output LUTs read the comparators directly).")
 @click.option("--group-size", type=int, default=None, help="Output LUTs per class.")
@@ -151,7 +155,7 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
               help="Default delays of the simulation delay model (generics G_LUT_PS, G_NET_PS).")
 @click.option("--task", default=None, help="Task for the test vectors. Default: the network's own.")
 @click.option("--data", type=click.Path(path_type=Path), default=None, help="Data file or folder for the task.")
-@click.option("--seed", type=int, default=None, help="Task seed. Default: the one saved in the network.")
+@click.option("--seed", type=SEED, default=None, help="Task seed. Default: the one saved in the network.")
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
 @click.option("--max-vectors", type=int, default=None, help="Keep only the first N vectors (quick simulations).")
 @click.option("--no-vectors", is_flag=True, help="Write no test vectors (for synthesis only; hcl sim refuses it).")
@@ -198,7 +202,7 @@ def sim(design, budget_ns, clock_ns, generics):
 @main.command()
 @click.option("--task", required=True, help="Segmentation task: busi, qubit or sipm-seg.")
 @click.option("--data", default=None, help="Data file or folder (busi; or set HCL_DATA).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the splits, training and search.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the splits, training and search.")
 @click.option("--quick", is_flag=True, help="Smoke-test budget (every model, a few batches; ~a minute).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder. Default runs/compare-<task>-s<seed>[-quick].")

@@ -315,3 +315,19 @@ def test_a_generation_without_a_fitting_child_keeps_its_parents_and_ends(monkeyp
     state, stopped = search.run_search(problem)
     assert stopped == "completed" and state.generation == 2
     assert len(state.population) == 4
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["evolve", "--task", "sipm", "--seed", "-1"], "--seed"),
+    (["info", "x.json", "--seed", "-1"], "--seed"),
+    (["evolve", "--task", "sipm", "--layers", "1000000000"], "exceed 200,000"),
+    (["evolve", "--task", "sipm", "--group-size", "100000"], "--group-size"),
+])
+def test_sizes_and_seeds_out_of_range_are_refused_before_any_work(args, needle):
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2 and needle in r.output, r.output
+
+
+def test_a_config_seed_out_of_range_names_it():
+    with pytest.raises(Exception, match="--seed"):
+        EvolveConfig(task="sipm", seed=-5).validate()

@@ -19,6 +19,10 @@ DEFAULT_BITS = 4     # thermometer levels per feature when neither --bits nor th
 # genetic search alone 0.9327 (benchmarks/results/search_mnist_efd.md, search_mnist.md); other tasks: the
 # ablation (benchmarks/results/ablation_<task>.md).
 DEFAULT_TRAINER = {"mnist": "efd"}
+MAX_SEED = 2**63 - 1
+# Every signal of a network is a row of the bit-packed sample matrix: 200,000 LUTs on MNIST's 50,000 training
+# samples are 1.25 GB, the most this project's 24 GiB machines hold with the validation copy and the children.
+MAX_NETWORK_LUTS = 200_000
 REFIT_MODES = ("vote", "output-exact", "exact", "both", "none")   # none: a plain GA (no table fitting)
 # `generations` when only --time-limit bounds a run.
 UNTIL_TIME_LIMIT = 1_000_000
@@ -74,10 +78,15 @@ class EvolveConfig:
             raise ConfigError(f"--population: must be at least 4, got {self.population}")
         if self.offspring is not None and self.offspring < 1:
             raise ConfigError(f"offspring: must be at least 1, got {self.offspring}")
+        if not (0 <= self.seed <= MAX_SEED):
+            raise ConfigError(f"--seed: must be in 0..2**63-1, got {self.seed}")
         if self.layers is not None and any(int(n) < 1 for n in self.layers):
             raise ConfigError(f"--layers: need positive sizes, got {self.layers}")
-        if self.group_size is not None and self.group_size < 1:
-            raise ConfigError(f"--group-size: must be at least 1, got {self.group_size}")
+        if self.layers is not None and sum(self.layers) > MAX_NETWORK_LUTS:
+            raise ConfigError(f"--layers: {sum(self.layers)} hidden LUTs exceed {MAX_NETWORK_LUTS:,} (the signals "
+                              "of every LUT are held for every training sample): give smaller layers")
+        if self.group_size is not None and not (1 <= self.group_size <= MAX_NETWORK_LUTS // 10):
+            raise ConfigError(f"--group-size: must be 1..{MAX_NETWORK_LUTS // 10:,}, got {self.group_size}")
         if self.encoder not in ("quantile", "uniform"):
             raise ConfigError(f"--encoder: {self.encoder!r} unknown: use quantile or uniform")
         if self.select_on not in ("train", "val"):
