@@ -19,6 +19,20 @@ from hcl.evolve.config import MAX_SEED
 SEED = click.IntRange(0, MAX_SEED)
 
 
+class PositiveTime(click.ParamType):
+    """A time in ns: finite and > 0 (a NaN or a negative budget would let every check pass or none)."""
+    name = "NS"
+
+    def convert(self, value, param, ctx):
+        try:
+            ns = float(value)
+        except (TypeError, ValueError):
+            ns = float("nan")
+        if not (0 < ns < float("inf")):
+            self.fail(f"{value!r} is not a positive, finite number of nanoseconds", param, ctx)
+        return ns
+
+
 class HclGroup(click.Group):
     def invoke(self, ctx):
         try:
@@ -176,9 +190,10 @@ def emit_vhdl(network, out, entity, registers, family, task, data, seed, split, 
 
 @main.command()
 @click.argument("design", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--budget-ns", type=float, default=15.0, show_default=True,
+@click.option("--budget-ns", type=PositiveTime(), default=15.0, show_default=True,
               help="Settle-time budget of a combinational design under the delay model.")
-@click.option("--clock-ns", type=float, default=None, help="Clock period of a registered design. Default: manifest.")
+@click.option("--clock-ns", type=PositiveTime(), default=None,
+              help="Clock period of a registered design. Default: manifest.")
 @click.option("--generic", "-g", "generics", multiple=True, metavar="NAME=VALUE",
               help="Override an integer generic, e.g. -g G_NET_PS=400.")
 def sim(design, budget_ns, clock_ns, generics):
@@ -188,8 +203,8 @@ def sim(design, budget_ns, clock_ns, generics):
     values = {}
     for item in generics:
         name, _, value = item.partition("=")
-        if not name or not value.strip().lstrip("-").isdigit():
-            raise ConfigError(f"--generic {item!r}: expected NAME=INTEGER")
+        if not name or not value.strip().isdigit():
+            raise ConfigError(f"--generic {item!r}: expected NAME=INTEGER, a delay in picoseconds (>= 0)")
         values[name.strip()] = int(value)
     result = simulate(design, budget_ns=budget_ns, clock_ns=clock_ns, generics=values)
     for line in result.lines():

@@ -70,7 +70,8 @@ def test_unreachable_scheduler_is_a_clear_error_in_bounded_time():
 def test_bad_executor_spec():
     problem = Problem(EvolveConfig(**CONFIG))
     for spec in ("dask-local:0", "dask-local:x", "spark://h:1", "local/samples", "dask-local:2/rows",
-                 "dask://h:1/x", "dask-local:0/samples", "/samples", "dask:///samples"):
+                 "dask://h:1/x", "dask://host:xx", "dask://h:0", "dask://:8786", "dask-local:0/samples", "/samples",
+                 "dask:///samples"):
         with pytest.raises(HclError) as error:
             make_executor(spec, problem)
         assert "\n" not in str(error.value) and "--executor" in str(error.value)

@@ -138,3 +138,12 @@ def test_cocotb_makefile_flow(tmp_path):
 def test_testbench_imports_nothing_from_hcl():
     source = (ROOT / "sim" / "tb_network.py").read_text()
     assert not re.search(r"^\s*(from|import)\s+(hcl|numba|numpy)\b", source, re.MULTILINE)
+
+
+@pytest.mark.parametrize("args, needle", [(["--budget-ns", "nan"], "--budget-ns"), (["--clock-ns", "-3"], "--clock-ns"),
+                                          (["-g", "G_LUT_PS=-5"], "picoseconds")])
+def test_sim_refuses_bad_times_before_running_anything(tmp_path, args, needle):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    r = CliRunner().invoke(main, ["sim", str(tmp_path), *args])
+    assert r.exit_code == 2 and needle in r.output, r.output

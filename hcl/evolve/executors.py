@@ -51,8 +51,10 @@ def parse_executor(spec: str) -> tuple[str, str | int | None, bool]:
         if workers < 1:
             raise ConfigError(f"--executor {spec}: expected dask-local:N with N >= 1 workers")
         return "dask-local", workers, shard
-    if base.startswith("dask://") and len(base) > len("dask://") and "/" not in base[len("dask://"):]:
-        return "dask", "tcp://" + base[len("dask://"):], shard
+    if base.startswith("dask://"):
+        host, _, port = base[len("dask://"):].rpartition(":")
+        if host and "/" not in host and port.isdigit() and 1 <= int(port) <= 65535:
+            return "dask", f"tcp://{host}:{int(port)}", shard
     raise ConfigError(f"--executor {spec!r}: {_SPEC_HELP}")
 
 
