@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,12 +205,14 @@ class Network:
             where = f"layers[{i}]"
             if not isinstance(layer, dict) or "wiring" not in layer or "tables" not in layer:
                 raise NetworkFormatError(f"{where}: needs 'wiring' and 'tables'")
-            try:
-                w = np.asarray(layer["wiring"], dtype=np.int64)
-            except (ValueError, TypeError):
-                raise NetworkFormatError(f"{where}.wiring: must be a list of {k}-integer lists") from None
-            if w.ndim != 2 or (w.size and w.shape[1] != k):
+            rows = layer["wiring"]
+            if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == k for r in rows):
                 raise NetworkFormatError(f"{where}.wiring: each LUT needs exactly k={k} input indices")
+            for j, r in enumerate(rows):
+                for x in r:
+                    if _int(x, f"{where}.wiring[{j}]") < 0 or x > _MAX_INDEX:
+                        raise NetworkFormatError(f"{where}.wiring[{j}]: index {x} is outside 0..{_MAX_INDEX}")
+            w = np.asarray(rows, dtype=np.int64).reshape(len(rows), k)
             if w.shape[0] != _int(size, f"layer_sizes[{i}]"):
                 raise NetworkFormatError(f"layer_sizes[{i}]: says {size} but {where}.wiring has {w.shape[0]} LUTs")
             t = layer["tables"]
@@ -217,12 +220,10 @@ class Network:
                 raise NetworkFormatError(f"{where}.tables: need {w.shape[0]} tables")
             vals = np.empty(len(t), dtype=np.uint64)
             for j, h in enumerate(t):
-                if not isinstance(h, str) or len(h) != digits:
-                    raise NetworkFormatError(f"{where}.tables[{j}]: need a {digits}-digit hex string for k={k}")
-                try:
-                    v = int(h, 16)
-                except ValueError:
-                    raise NetworkFormatError(f"{where}.tables[{j}]: {h!r} is not hexadecimal") from None
+                if not isinstance(h, str) or not _HEX.fullmatch(h) or len(h) != digits:
+                    raise NetworkFormatError(f"{where}.tables[{j}]: need {digits} lowercase hex digits "
+                                             f"(0-9a-f, no prefix or spaces) for k={k}, got {h!r:.40}")
+                v = int(h, 16)
                 if v > table_mask(k):
                     raise NetworkFormatError(f"{where}.tables[{j}]: value exceeds 2^{1 << k} bits")
                 vals[j] = v
@@ -235,6 +236,8 @@ class Network:
         classes = d["classes"]
         if not isinstance(classes, list):
             raise NetworkFormatError("classes: must be a list of class names")
+        if not isinstance(d.get("meta", {}), dict):
+            raise NetworkFormatError("meta: must be an object")
         encoder = d.get("encoder")
         if encoder is not None and not isinstance(encoder, dict):
             raise NetworkFormatError("encoder: must be an object or null")
@@ -267,6 +270,10 @@ class Network:
             return cls.from_dict(d)
         except NetworkFormatError as e:
             raise NetworkFormatError(f"{p}: {e}") from None
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+_MAX_INDEX = 2**31 - 1          # wiring is held as int32
 
 
 def _int(v: Any, where: str) -> int:
