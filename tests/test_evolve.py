@@ -331,3 +331,31 @@ def test_sizes_and_seeds_out_of_range_are_refused_before_any_work(args, needle):
 def test_a_config_seed_out_of_range_names_it():
     with pytest.raises(Exception, match="--seed"):
         EvolveConfig(task="sipm", seed=-5).validate()
+
+
+@pytest.mark.parametrize("body, needle", [
+    ('k = "6"', 'k = \'6\': expected an integer'),
+    ('generations = "10"', "generations = '10': expected an integer"),
+    ("generations = 2.5", "generations = 2.5: expected an integer"),
+    ("layers = 5", "layers = 5: expected a list of integers"),
+    ("executor = 5", "executor = 5: expected a string"),
+    ('operators = {regrow = "x"}', "expected a table of finite numbers"),
+    ("out = 5", "out = 5: expected a string"),
+    ("time_limit = nan", "time_limit = nan: expected a finite number"),
+    ("seed = true", "seed = True: expected an integer"),
+])
+def test_wrongly_typed_config_values_name_the_key_and_the_file(tmp_path, body, needle):
+    toml = tmp_path / "run.toml"
+    toml.write_text(f"[evolve]\n{body}\n")
+    r = CliRunner().invoke(main, ["evolve", "--config", str(toml)])
+    assert r.exit_code == 2 and needle in r.output and str(toml) in r.output, r.output
+
+
+def test_unreadable_configs_are_one_line_errors(tmp_path):
+    toml = tmp_path / "run.toml"
+    toml.write_bytes(b"\xff\xfe[evolve]\n")
+    r = CliRunner().invoke(main, ["evolve", "--config", str(toml)])
+    assert r.exit_code == 2 and "UTF-8" in r.output
+    toml.write_text("evolve = 5\n")
+    r = CliRunner().invoke(main, ["evolve", "--config", str(toml)])
+    assert r.exit_code == 2 and "[evolve] must be a table" in r.output

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,22 +141,63 @@ class EvolveConfig:
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"{where}: unknown option {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        try:
-            return cls(**d)
-        except TypeError as e:
-            raise ConfigError(f"{where}: {e}") from None
+        hints = typing.get_type_hints(cls)
+        for key, value in d.items():
+            if not _has_type(value, hints[key]):
+                raise ConfigError(f"{where}: {key} = {value!r:.60}: expected {_describe(hints[key])}")
+        return cls(**d)
+
+
+def _has_type(value: Any, hint: Any) -> bool:
+    """Whether a TOML / CLI value has the field's declared type, exactly: no bool for an int, no str for a number
+    (a config field's type is declared once, in the dataclass)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_has_type(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if hint is str:
+        return isinstance(value, str)
+    if origin is list:
+        return isinstance(value, list) and all(_has_type(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(_has_type(k, args[0]) and _has_type(v, args[1])
+                                               for k, v in value.items())
+    return True                                          # Any
+
+
+def _describe(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args if a is not type(None))
+    plural = {int: "integers", float: "finite numbers", str: "strings", bool: "booleans"}
+    if origin is list:
+        return f"a list of {plural.get(args[0], 'values')}"
+    if origin is dict:
+        return f"a table of {plural.get(args[1], 'values')}"
+    return {int: "an integer", float: "a finite number", str: "a string", bool: "true or false"}.get(hint, str(hint))
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Options from a TOML file: keys at the top level or under [evolve]; dashes and underscores both accepted."""
     p = Path(path)
     try:
-        raw = tomllib.loads(p.read_text())
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"--config: {p} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"--config: cannot read {p} as UTF-8 text ({e.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"--config: {p} is not valid TOML ({e})") from None
     raw = raw.get("evolve", raw)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"--config: {p}: [evolve] must be a table of options")
     return {re.sub("-", "_", key): value for key, value in raw.items()}
 
 
