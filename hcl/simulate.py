@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hcl.design import load_design
 from hcl.errors import ConfigError, ToolError
 from hcl.tools import find_tool
 
@@ -70,21 +71,17 @@ class SimResult:
 
 
 def read_manifest(design: str | os.PathLike) -> dict[str, Any]:
-    path = Path(design) / "manifest.json"
-    if not path.is_file():
-        raise ConfigError(f"{design}: no manifest.json; not a design written by hcl emit-vhdl (or the emit failed)")
-    try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
-    for key in ("top", "files", "latency_cycles", "vectors"):
-        if key not in manifest:
-            raise ConfigError(f"{path}: {key}: missing")
-    if not manifest["vectors"]:
+    """The manifest, checked as `synth` checks it (hcl.design), then for what a simulation needs."""
+    d = load_design(design)
+    manifest, path = d.manifest, d.root / "manifest.json"
+    latency = manifest.get("latency_cycles")
+    if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
+        raise ConfigError(f"{path}: latency_cycles: expected an integer >= 0, got {latency!r}")
+    vectors = manifest.get("vectors")
+    if not vectors:
         raise ConfigError(f"{design}: emitted without test vectors (--no-vectors); re-emit with a task to simulate")
-    for name in [*manifest["files"], manifest["vectors"]]:
-        if not (Path(design) / name).is_file():
-            raise ConfigError(f"{design}: {name} listed in manifest.json is missing")
+    if not isinstance(vectors, str) or not (d.root / vectors).is_file():
+        raise ConfigError(f"{path}: vectors: {vectors!r} is not a file in {d.root}")
     return manifest
 
 

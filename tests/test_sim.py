@@ -147,3 +147,29 @@ def test_sim_refuses_bad_times_before_running_anything(tmp_path, args, needle):
     from hcl.cli import main
     r = CliRunner().invoke(main, ["sim", str(tmp_path), *args])
     assert r.exit_code == 2 and needle in r.output, r.output
+
+
+@pytest.mark.parametrize("manifest, needle", [
+    (b"5", "top level must be a JSON object"),
+    (b'{"top": "x", "files": [5]}', "files: expected a non-empty list"),
+    (b"\xff", "not valid JSON"),
+])
+def test_sim_checks_a_manifest_as_synth_does(tmp_path, manifest, needle):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    (tmp_path / "manifest.json").write_bytes(manifest)
+    for command in ("sim", "synth"):
+        args = [command, str(tmp_path)] + (["--target", "xilinx"] if command == "synth" else [])
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 2 and needle in r.output, (command, r.output)
+
+
+def test_sim_needs_an_integer_latency(tmp_path):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    (tmp_path / "d.vhd").write_text("-- empty")
+    (tmp_path / "v.txt").write_text("")
+    (tmp_path / "manifest.json").write_text('{"top": "d", "files": ["d.vhd"], "latency_cycles": "abc", '
+                                            '"vectors": "v.txt"}')
+    r = CliRunner().invoke(main, ["sim", str(tmp_path)])
+    assert r.exit_code == 2 and "latency_cycles: expected an integer" in r.output, r.output
