@@ -40,6 +40,13 @@ class HclGroup(click.Group):
         except HclError as e:
             click.echo(f"error: {e}", err=True)
             sys.exit(2)
+        except OSError as e:
+            if e.filename is None:       # not about a path the user gave: a bug to see whole
+                raise
+            # A folder that is read-only, a regular file, under /proc, a full disk: atomic writes left what
+            # was there untouched; say which path and why.
+            click.echo(f"error: {e.filename}: {e.strerror or e}; give a writable folder", err=True)
+            sys.exit(2)
 
 
 @click.group(cls=HclGroup)

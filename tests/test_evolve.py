@@ -359,3 +359,11 @@ def test_unreadable_configs_are_one_line_errors(tmp_path):
     toml.write_text("evolve = 5\n")
     r = CliRunner().invoke(main, ["evolve", "--config", str(toml)])
     assert r.exit_code == 2 and "[evolve] must be a table" in r.output
+
+
+def test_an_out_folder_under_a_regular_file_is_a_one_line_error(tmp_path):
+    (tmp_path / "file").write_text("keep me")
+    r = CliRunner().invoke(main, ["evolve", "--task", "sipm", "--generations", "1", "--out",
+                                  str(tmp_path / "file" / "run")])
+    assert r.exit_code == 2 and "file/run" in r.output and "Not a directory" in r.output, r.output
+    assert (tmp_path / "file").read_text() == "keep me"
