@@ -38,7 +38,9 @@ test: install
 
 # Simulate an emitted design with cocotb + GHDL (sim/Makefile): `make sim DESIGN=dir`. Without DESIGN, emit
 # examples/sipm_k6.json to runs/sim/sipm_k6 first. JUnit XML: <design>/sim_build/results.xml.
+# Then `hcl verify` proves the design equal to its network for every input (VERIFY=0 skips the proof).
 DESIGN ?=
+VERIFY ?= 1
 sim: install
 	@design="$(DESIGN)"; \
 	if [ -z "$$design" ]; then \
@@ -46,7 +48,8 @@ sim: install
 	    $(BIN)/hcl emit-vhdl examples/sipm_k6.json --out $$design || exit 1; \
 	fi; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(MAKE) --no-print-directory -f sim/Makefile DESIGN="$$design" \
-	    PYTHON="$(CURDIR)/$(BIN)/python"
+	    PYTHON="$(CURDIR)/$(BIN)/python" || exit 1; \
+	if [ "$(VERIFY)" != 0 ]; then $(BIN)/hcl verify "$$design"; fi
 
 bench: install
 	$(BIN)/python benchmarks/bench_eval.py

@@ -203,7 +203,9 @@ def emit_vhdl(network, out, entity, registers, family, task, data, seed, split, 
               help="Clock period of a registered design. Default: manifest.")
 @click.option("--generic", "-g", "generics", multiple=True, metavar="NAME=VALUE",
               help="Override an integer generic, e.g. -g G_NET_PS=400.")
-def sim(design, budget_ns, clock_ns, generics):
+@click.option("--vectors", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Vector file to check instead of the design's own (e.g. hcl verify's counterexample).")
+def sim(design, budget_ns, clock_ns, generics, vectors):
     """Simulate an emitted design with cocotb + GHDL: every vector bit-exact, latency / settle time checked."""
     from hcl.errors import ConfigError
     from hcl.simulate import simulate
@@ -213,11 +215,31 @@ def sim(design, budget_ns, clock_ns, generics):
         if not name or not value.strip().isdigit():
             raise ConfigError(f"--generic {item!r}: expected NAME=INTEGER, a delay in picoseconds (>= 0)")
         values[name.strip()] = int(value)
-    result = simulate(design, budget_ns=budget_ns, clock_ns=clock_ns, generics=values)
+    result = simulate(design, budget_ns=budget_ns, clock_ns=clock_ns, generics=values, vectors=vectors)
     for line in result.lines():
         click.echo(line)
     if not result.passed:
         click.echo(f"simulation log: {result.log}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("design", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--network", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The network the design was emitted from. Default: the copy emit-vhdl wrote beside it.")
+@click.option("--timeout", type=click.FloatRange(min=1, min_open=False), default=1800, show_default=True,
+              help="Seconds GHDL and the proof may take together.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def verify(design, network, timeout, as_json):
+    """Prove an emitted design equal to its network for every input (GHDL synth + Yosys miter + SAT)."""
+    from hcl.verify import dumps, verify as run_verify
+    result = run_verify(design, network=network, timeout=timeout)
+    if as_json:
+        click.echo(dumps(result))
+    else:
+        for line in result.lines():
+            click.echo(line)
+    if not result.proved:
         sys.exit(1)
 
 

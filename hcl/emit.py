@@ -47,6 +47,7 @@ from hcl.network import Network, atomic_write_text
 TEMPLATE = "network.vhd.j2"
 VECTORS_FILE = "vectors.txt"
 MANIFEST_FILE = "manifest.json"
+NETWORK_FILE = "network.json"     # the network the design was emitted from, for `hcl verify`
 MANIFEST_FORMAT = "hcl-rtl-design"
 MANIFEST_VERSION = 1
 
@@ -85,7 +86,7 @@ score_array_t index_array_t to_sl popcount xw enc enc_q am_val am_idx scores_w s
 """.split())
 
 _BASIC_ID = re.compile(r"[A-Za-z](?:_?[A-Za-z0-9])*\Z")
-_LAYER_NAME = re.compile(r"(l\d+(_q)?|tt_l\d+_\d+|grp\d+|words|regs)\Z", re.IGNORECASE)
+_LAYER_NAME = re.compile(r"(l\d+(_q)?|tt_l\d+_\d+(_hi|_lo)?|grp\d+|words|regs)\Z", re.IGNORECASE)
 _MAX_ID = 96
 
 
@@ -213,6 +214,15 @@ def _comparators(enc) -> list[dict[str, Any]]:
     return rows
 
 
+TABLE_WORD = 32   # the widest constant GHDL 2.0 synthesizes correctly whatever its value
+
+
+def _halves(table: int) -> dict[str, str]:
+    """A 64-bit truth table as its two 32-bit halves in hex: lo holds addresses 0..31, hi 32..63."""
+    mask = (1 << TABLE_WORD) - 1
+    return {"lo": format(table & mask, "08x"), "hi": format(table >> TABLE_WORD, "08x")}
+
+
 def _argmax_tree(n_classes: int) -> list[dict[str, int]]:
     """Nodes of a balanced comparison tree over leaves 0..C-1; every node's left operand covers lower classes."""
     level, nodes, next_id = list(range(n_classes)), [], n_classes
@@ -252,11 +262,16 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
     tree = _argmax_tree(net.n_classes)
     comparators = _comparators(enc)
     digits = max(1, (1 << net.k) // 4)
+    # GHDL 2.0's synthesis turns a constant wider than 32 bits whose low 32 bits are all zero into all zeros
+    # (x"0000000800000000" becomes a constant 0 LUT; `hcl verify` found it). A K = 6 table is therefore written as
+    # two 32-bit halves selected by address bit 5; synthesis still maps the pair onto one LUT6.
+    split = (1 << net.k) > TABLE_WORD
 
     layers, prev = [], ("enc_q" if plan.after_encoder else "enc")
     for l, (wiring, tables) in enumerate(zip(net.wiring, net.tables), start=1):
         registered = l in plan.after_layers
         luts = [{"j": j, "table": format(int(t), f"0{digits}x"),
+                 "halves": _halves(int(t)) if split else None,
                  "inputs": [int(i) for i in reversed(w.tolist())]}   # MSB first: input K-1 .. input 0
                 for j, (w, t) in enumerate(zip(wiring, tables))]
         layers.append({"index": l, "name": f"l{l}", "size": int(wiring.shape[0]), "src": prev,
@@ -309,6 +324,7 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
         "comparators": comparators,
         "uses_to_sl": any(not c["const"] for c in comparators),
         "layers": layers,
+        "split_tables": split,
         "last_src": prev,
         "tree": tree,
         "tree_root": root,
@@ -470,6 +486,7 @@ def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: s
         "vectors": VECTORS_FILE if vectors else None,
         "n_vectors": n_vectors,
         "vector_source": source,
+        "network": NETWORK_FILE,
         "network_sha256": d["network_sha256"],
         "hcl_version": __version__,
     }
@@ -478,6 +495,7 @@ def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: s
     # half way leaves no manifest that describes files it did not write.
     (out / MANIFEST_FILE).unlink(missing_ok=True)
     atomic_write_text(out / vhd_name, vhdl)
+    net.save(out / NETWORK_FILE)
     if text is not None:
         atomic_write_text(out / VECTORS_FILE, text)
     else:

@@ -70,13 +70,19 @@ class SimResult:
         return out
 
 
-def read_manifest(design: str | os.PathLike) -> dict[str, Any]:
-    """The manifest, checked as `synth` checks it (hcl.design), then for what a simulation needs."""
+def read_manifest(design: str | os.PathLike, vectors_file: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The manifest, checked as `synth` checks it (hcl.design), then for what a simulation needs (its vectors, or
+    `vectors_file` instead)."""
     d = load_design(design)
     manifest, path = d.manifest, d.root / "manifest.json"
     latency = manifest.get("latency_cycles")
     if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
         raise ConfigError(f"{path}: latency_cycles: expected an integer >= 0, got {latency!r}")
+    if vectors_file is not None:
+        if not Path(vectors_file).is_file():
+            raise ConfigError(f"--vectors {vectors_file}: no such file (give a vector file, e.g. the counterexample "
+                              "hcl verify wrote)")
+        return manifest
     vectors = manifest.get("vectors")
     if not vectors:
         raise ConfigError(f"{design}: emitted without test vectors (--no-vectors); re-emit with a task to simulate")
@@ -87,14 +93,24 @@ def read_manifest(design: str | os.PathLike) -> dict[str, Any]:
 
 @contextmanager
 def _ghdl_on_path():
-    """cocotb's runner calls plain `ghdl`: put the one hcl.tools finds ($HCL_GHDL or PATH) first on PATH."""
-    ghdl = Path(find_tool("ghdl"))
+    """cocotb's runner calls plain `ghdl`: the one hcl.tools finds ($HCL_GHDL or PATH) must be the one it runs.
+
+    $HCL_GHDL may have another name or share its folder with another ghdl (HCL_GHDL=/bin/false would put /bin,
+    and the real /bin/ghdl, first), so a private folder holding only a `ghdl` link to it goes first on PATH."""
+    import shlex
+    import tempfile
+    ghdl = Path(find_tool("ghdl")).absolute()
     old = os.environ.get("PATH", "")
-    os.environ["PATH"] = str(ghdl.parent) + os.pathsep + old
-    try:
-        yield
-    finally:
-        os.environ["PATH"] = old
+    with tempfile.TemporaryDirectory(prefix="hcl-ghdl-") as folder:
+        # A script, not a link: Debian's ghdl finds its back ends next to the path it was started by.
+        shim = Path(folder) / "ghdl"
+        shim.write_text(f"#!/bin/sh\nexec {shlex.quote(str(ghdl))} \"$@\"\n")
+        shim.chmod(0o755)
+        os.environ["PATH"] = folder + os.pathsep + old
+        try:
+            yield
+        finally:
+            os.environ["PATH"] = old
 
 
 def _results(xml: Path) -> tuple[int, int, list[str]]:
@@ -113,7 +129,7 @@ def _results(xml: Path) -> tuple[int, int, list[str]]:
 
 def simulate(design: str | os.PathLike, budget_ns: float = 15.0, clock_ns: float | None = None,
              build_dir: str | os.PathLike | None = None, generics: dict[str, int] | None = None,
-             testcase: str | None = None) -> SimResult:
+             testcase: str | None = None, vectors: str | os.PathLike | None = None) -> SimResult:
     """Build `design` with GHDL (VHDL-2008) and run the testbench; the result holds the testbench's figures.
 
     A failing design is a result (``passed`` False), not an exception; ToolError means the simulation itself could
@@ -122,7 +138,7 @@ def simulate(design: str | os.PathLike, budget_ns: float = 15.0, clock_ns: float
     from cocotb_tools.runner import get_runner
 
     design = Path(design).resolve()
-    manifest = read_manifest(design)
+    manifest = read_manifest(design, vectors)
     known = manifest.get("generics", {})
     for name in generics or {}:
         if name not in known:
@@ -136,6 +152,8 @@ def simulate(design: str | os.PathLike, budget_ns: float = 15.0, clock_ns: float
         stale.unlink(missing_ok=True)
     env = {"HCL_SIM_DESIGN": str(design), "HCL_SIM_BUDGET_NS": repr(float(budget_ns)),
            "HCL_SIM_REPORT": str(report)}
+    if vectors is not None:
+        env["HCL_SIM_VECTORS"] = str(Path(vectors).resolve())
     if generics:
         env["HCL_SIM_GENERICS"] = json.dumps(generics)
     if clock_ns is not None:

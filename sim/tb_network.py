@@ -19,6 +19,7 @@ Environment
   HCL_SIM_BUDGET_NS  settle-time budget of a combinational design, ns (default 15)
   HCL_SIM_CLOCK_NS   clock period of a registered design (default: the manifest's delay_model.clock_period_ps)
   HCL_SIM_REPORT     if set, a JSON summary is written there (vectors, mismatches, latency, settle)
+  HCL_SIM_VECTORS    if set, the vector file to check instead of the manifest's (e.g. hcl verify's counterexample)
   HCL_SIM_GENERICS   JSON of the generics overridden on the simulator command line (they scale the settle window)
 """
 
@@ -53,13 +54,14 @@ class Design:
             raise RuntimeError(f"{path}: missing; HCL_SIM_DESIGN must name a directory written by hcl emit-vhdl")
         m = json.loads(path.read_text())
         self.manifest = m
-        if not m.get("vectors"):
+        vectors = os.environ.get("HCL_SIM_VECTORS") or (root / m["vectors"] if m.get("vectors") else None)
+        if vectors is None:
             raise RuntimeError(f"{root}: the design was emitted without test vectors")
         self.latency = int(m["latency_cycles"])
         self.n_features, self.width, self.signed = int(m["n_features"]), int(m["input_width"]), bool(m["signed"])
         self.n_classes, self.score_width = int(m["n_classes"]), int(m["score_width"])
         self.ports = m["ports"]
-        self.vectors = self._read_vectors(root / m["vectors"])
+        self.vectors = self._read_vectors(Path(vectors))
         self.budget_ps = float(os.environ.get("HCL_SIM_BUDGET_NS", "15")) * 1000.0
         # Generics overridden on the simulator command line (HCL_SIM_GENERICS, JSON) scale the delay model, and
         # with it the default clock and the settle window.

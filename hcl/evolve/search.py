@@ -195,12 +195,19 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
                                                               group, problem.classes))
         c = cost.estimate(probe)
         if _within_limits(config, Candidate(None, c["luts"], c["depth"], 0.0)):
-            fitting.append((c["luts_network"], -group, hidden, group))
+            fitting.append((c["luts_network"], -group, c["luts"], hidden, group))
     if not fitting:
         raise ConfigError(f"no topology fits --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
                           "raise the limits (or give --layers / --group-size that fit)")
     fitting.sort(key=lambda f: (f[0], f[1]), reverse=True)
-    for _, _, hidden, group in fitting[:_START_ATTEMPTS]:
+    # After a trained network overshoots, skip topologies that would overshoot by the same ratio.
+    inflation, attempts = 1.0, 0
+    for _, _, estimate, hidden, group in fitting:
+        if config.max_luts is not None and estimate * inflation > config.max_luts:
+            continue
+        if attempts == _START_ATTEMPTS:
+            break
+        attempts += 1
         n_luts = sum(hidden) + group * len(problem.classes)
         net = lamarck.train_from_scratch(problem.train.rows, problem.train.labels, rng, config.k,
                                          problem.encoder.n_bits, hidden, group, problem.classes,
@@ -212,6 +219,7 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
         if _within_limits(config, cand):
             return [cand] + [Candidate(cand.ev, cand.luts, cand.depth, cand.accuracy, val=cand.val)
                              for _ in range(config.population - 1)]
+        inflation = max(inflation, cand.luts / estimate)
     raise ConfigError(f"the trained {hidden} + {group}/class network needs {cand.luts} LUTs / depth {cand.depth},"
                       f" over --max-luts {config.max_luts} / --max-depth {config.max_depth}: give smaller "
                       "--layers / --group-size or a larger budget")
