@@ -180,19 +180,24 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
 @click.option("--max-vectors", type=int, default=None, help="Keep only the first N vectors (quick simulations).")
 @click.option("--no-vectors", is_flag=True, help="Write no test vectors (for synthesis only; hcl sim refuses it).")
-def emit_vhdl(network, out, entity, registers, family, task, data, seed, split, max_vectors, no_vectors):
+@click.option("--vectors-extra", type=click.IntRange(0, 100_000), default=0, show_default=True,
+              help="Append up to N vectors chosen to exercise truth-table addresses the others miss (from the "
+                   "task's training rows and random inputs); hcl sim reports the coverage.")
+def emit_vhdl(network, out, entity, registers, family, task, data, seed, split, max_vectors, no_vectors,
+              vectors_extra):
     """Write a network as VHDL-2008 with its manifest and golden test vectors."""
     from hcl.emit import emit
     m = emit(network, out, entity=entity, registers=registers, family=family, task=task, data=data, seed=seed,
-             split=split, max_vectors=max_vectors, vectors=not no_vectors)
+             split=split, max_vectors=max_vectors, vectors=not no_vectors, vectors_extra=vectors_extra)
     latency = "combinational" if m["latency_cycles"] == 0 else f"latency {m['latency_cycles']} cycles"
     click.echo(f"{out}/{m['files'][0]}: entity {m['top']}, registers {m['registers']} ({latency}), "
                f"{m['luts']} LUTs estimated ({m['luts_encoder']} encoder + {m['luts_network']} network + "
                f"{m['luts_output']} output), depth {m['depth']}")
     if m["vectors"]:
         src = m["vector_source"]
-        click.echo(f"{out}/{m['vectors']}: {m['n_vectors']} vectors ({src['task']} {src['split']}, seed {src['seed']}, "
-                   f"golden outputs from hcl.reference)")
+        extra = f" + {src['extra']} chosen for table coverage" if src.get("extra") else ""
+        click.echo(f"{out}/{m['vectors']}: {m['n_vectors']} vectors ({src['task']} {src['split']}, seed {src['seed']}"
+                   f"{extra}, golden outputs from hcl.reference)")
 
 
 @main.command()

@@ -416,15 +416,34 @@ def task_vectors(net: Network, task: str | None = None, data: str | os.PathLike 
     return X, source
 
 
+def _extra_vectors(net: Network, enc, X: np.ndarray, n: int, task, data, seed, source) -> np.ndarray:
+    """Candidates for extra vectors: the task's training rows (when the vectors came from a task) and as many
+    uniformly random input words, drawn from the seed; hcl.coverage picks the ones that reach new addresses."""
+    from hcl.coverage import extra_vectors
+    if n < 0:
+        raise ConfigError(f"--vectors-extra {n}: must be 0 or more")
+    lo, hi = (-(1 << (enc.input_width - 1)), (1 << (enc.input_width - 1))) if enc.signed else \
+        (0, 1 << enc.input_width)
+    rng = np.random.default_rng([int(source.get("seed") or 0), 0xC0FE])
+    pools = [rng.integers(lo, hi, size=(max(1000, 4 * n), enc.n_features), dtype=np.int64)]
+    if source.get("task"):
+        train, _ = task_vectors(net, task, data, seed, "train", None)
+        train = check_inputs(train, enc.input_width, enc.signed, f"{source['task']} train")
+        pools.insert(0, train[rng.permutation(len(train))[:max(1000, 4 * n)]])
+    return extra_vectors(net, X, np.concatenate(pools), n)
+
+
 # ---- the whole design ----------------------------------------------------------------------------------------------
 def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: str | None = None,
          registers: str = "none", family: str = "ultrascale", task: str | None = None,
          data: str | os.PathLike | None = None, seed: int | None = None, split: str = "test",
-         max_vectors: int | None = None, X: np.ndarray | None = None, vectors: bool = True) -> dict[str, Any]:
+         max_vectors: int | None = None, X: np.ndarray | None = None, vectors: bool = True,
+         vectors_extra: int = 0) -> dict[str, Any]:
     """Write ``<top>.vhd``, ``vectors.txt`` and ``manifest.json`` (last) into `out`; return the manifest.
 
     `X` gives raw input vectors directly instead of loading a task; ``vectors=False`` writes none (the design is
-    then for synthesis only and ``hcl sim`` refuses it).
+    then for synthesis only and ``hcl sim`` refuses it). `vectors_extra` appends up to that many vectors chosen to
+    exercise truth-table addresses the others miss (hcl.coverage), from the task's training split and random words.
     """
     net = network if isinstance(network, Network) else Network.load(network)
     d = design_data(net, entity, registers, family)
@@ -444,6 +463,10 @@ def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: s
                             f"{enc.n_features}")
         Xi = check_inputs(X, enc.input_width, enc.signed, f"{source['task'] or 'input'} {source['split'] or ''}"
                           .strip())
+        if vectors_extra:
+            extra = _extra_vectors(net, enc, Xi, vectors_extra, task, data, seed, source)
+            source["extra"] = int(len(extra))
+            Xi = np.concatenate([Xi, extra])
         classes, scores = golden(net, Xi)
         text, n_vectors = vectors_text(Xi, classes, scores), int(len(Xi))
 

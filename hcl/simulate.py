@@ -38,6 +38,7 @@ class SimResult:
     results_xml: Path
     log: Path
     messages: list[str] = field(default_factory=list)
+    coverage: Any = None              # hcl.coverage.Coverage of the vectors, when the design holds its network
 
     @property
     def passed(self) -> bool:
@@ -66,6 +67,8 @@ class SimResult:
         elif "latency_measured" in s:
             out.append(f"latency: {self.latency_cycles} cycles ({self.registers}), measured {s['latency_measured']}, "
                        f"clock {s['clock_ns']:g} ns")
+        if self.coverage is not None:
+            out.append(self.coverage.line() + "; hcl verify proves them all")
         out.extend(self.messages)
         return out
 
@@ -179,7 +182,22 @@ def simulate(design: str | os.PathLike, budget_ns: float = 15.0, clock_ns: float
     tests, failures, messages = _results(xml)
     summary = json.loads(report.read_text()) if report.is_file() else {}
     return SimResult(design, manifest["top"], str(manifest.get("registers")), int(manifest["latency_cycles"]),
-                     tests, failures, summary, xml, log, messages)
+                     tests, failures, summary, xml, log, messages,
+                     _coverage(design, manifest, Path(vectors) if vectors else design / manifest["vectors"]))
+
+
+def _coverage(design: Path, manifest: dict[str, Any], vectors: Path):
+    """Table coverage of the vectors simulated; None for a design emitted without its network file."""
+    import numpy as np
+
+    from hcl.coverage import table_coverage
+    from hcl.network import Network
+    name = manifest.get("network")
+    if not isinstance(name, str) or not (design / name).is_file():
+        return None
+    rows = [line.split("|")[0].split() for line in vectors.read_text().splitlines()
+            if line.strip() and not line.startswith("#")]
+    return table_coverage(Network.load(design / name), np.array(rows, dtype=np.int64))
 
 
 # Every warning GHDL 2.0 knows, by name (it has no -Wall): binding, hiding, unused subprograms, static checks...

@@ -203,3 +203,47 @@ def test_stored_multi_digit_tables_predict_what_they_recorded():
     net = Network.load(EXAMPLES / "sipm_k6.json")
     X, y = load_task("sipm", seed=int(net.meta["seed"])).split("test")
     assert accuracy(net, Encoder.from_dict(net.encoder).transform(X), y) == pytest.approx(net.meta["test_accuracy"])
+
+
+# ---- vector coverage ----------------------------------------------------------------------------------------------
+def test_possible_pairs_count_distinct_inputs_only():
+    from hcl.coverage import possible_pairs
+    net = handmade_network()
+    # K = 2; layer 1 reads [0,1], [2,3], [4,0]; layer 2 reads [0,1], [1,2]: all distinct, 5 LUTs x 4 addresses.
+    assert possible_pairs(net) == 5 * 4
+    net.wiring[1][1] = np.array([2, 2], dtype=np.int32)      # one signal on both inputs: 2 addresses
+    assert possible_pairs(net) == 4 * 4 + 2
+
+
+def test_every_input_of_the_handmade_network_covers_what_it_reaches():
+    from hcl.coverage import addresses, table_coverage
+    net = handmade_network()
+    X = handmade_inputs()
+    cov = table_coverage(net, X)
+    a = addresses(net, Encoder.from_dict(net.encoder).transform(X))
+    assert cov.covered == sum(len(set(a[:, j].tolist())) for j in range(a.shape[1]))
+    assert table_coverage(net, X[:1]).covered == a.shape[1]      # one vector: one address per LUT
+
+
+def test_extra_vectors_raise_coverage_greedily():
+    from hcl.coverage import extra_vectors, table_coverage
+    net = tiny_network()
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 64, size=(3, 6))
+    candidates = rng.integers(0, 64, size=(500, 6))
+    extra = extra_vectors(net, X, candidates, 10)
+    before, after = table_coverage(net, X), table_coverage(net, np.concatenate([X, extra]))
+    assert len(extra) == 10 and after.covered > before.covered
+    # Greedy: the first pick gains at least as much as any single candidate.
+    best_single = max(table_coverage(net, np.concatenate([X, c[None]])).covered for c in candidates)
+    assert table_coverage(net, np.concatenate([X, extra[:1]])).covered == best_single
+
+
+def test_emit_vectors_extra_appends_golden_vectors(tmp_path):
+    net = tiny_network()
+    m = emit(net, tmp_path, max_vectors=5, vectors_extra=7)
+    assert m["n_vectors"] == 5 + m["vector_source"]["extra"] and 0 < m["vector_source"]["extra"] <= 7
+    rows = [r for r in (tmp_path / "vectors.txt").read_text().splitlines() if r and not r.startswith("#")]
+    X = np.array([[int(v) for v in r.split("|")[0].split()] for r in rows])
+    from hcl.reference import predict
+    assert [int(r.split("|")[1]) for r in rows] == predict(net, Encoder.from_dict(net.encoder).transform(X)).tolist()
