@@ -68,8 +68,11 @@ def reference_verilog(net: Network, enc: Encoder, score_width: int, index_width:
             v.append(f"  assign n{layer}[{j}] = T{layer}_{j}[{{{address}}}];")
         src = f"n{layer}"
     for c, members in enumerate(net.groups):
+        # Summed last member first, the order the template's popcount loop adds them in (`v'range` of a
+        # `downto` vector): the sum is the same either way, but SAT proves two adder chains equal quickly only
+        # when they add in the same order.
         terms = " + ".join(f"{{{score_width - 1}'d0, {src}[{int(m)}]}}" if score_width > 1 else f"{src}[{int(m)}]"
-                           for m in members)
+                           for m in reversed(members))
         v.append(f"  wire [{score_width - 1}:0] s{c} = {terms};")
     v.append(f"  reg [{index_width - 1}:0] best;")
     v.append(f"  reg [{score_width - 1}:0] best_score;")
