@@ -1,4 +1,4 @@
-"""External tools (ghdl, yosys, nextpnr-ice40, icepack) found in one place.
+"""External tools (ghdl, yosys, yosys-abc, nextpnr-ice40, icepack) found in one place.
 
 Each tool is looked up on PATH; the environment variable ``HCL_<TOOL>`` (e.g. ``HCL_GHDL``, ``HCL_NEXTPNR_ICE40``)
 overrides it with a path. A missing tool raises ToolError saying how to install it; a failing tool's stderr is kept
@@ -20,6 +20,7 @@ from hcl.errors import ToolError
 INSTALL_HINT = {
     "ghdl": "apt-get install -y ghdl (or run `make install`)",
     "yosys": "apt-get install -y yosys (or run `make install`)",
+    "yosys-abc": "apt-get install -y yosys (it ships yosys-abc; or run `make install`)",
     "nextpnr-ice40": "apt-get install -y nextpnr-ice40 (or run `make install`)",
     "icepack": "apt-get install -y fpga-icestorm (or run `make install`)",
 }
