@@ -39,6 +39,7 @@ import numpy as np
 
 from hcl.errors import ConfigError
 from hcl.network import Network
+from hcl.registers import register_plan
 
 LUT_INPUTS = 6
 # Yosys cmp2lcu packs 6 bits of a constant comparison per chunk; a chain of 1 or 2 chunks stays logic (the Xilinx
@@ -274,21 +275,9 @@ def popcount_cost(n: int) -> tuple[int, int]:
     return luts, max(1, levels)
 
 
-def last_layer_registered(registers: str, n_layers: int) -> bool:
-    """Whether `hcl emit-vhdl --registers` puts flip-flops between the last LUT layer and the popcounts."""
-    text = str(registers).strip().lower()
-    if text == "none":
-        return False
-    if text == "layer":
-        return True
-    if text.startswith("every="):
-        try:
-            n = int(text[6:])
-        except ValueError:
-            n = 0
-        if n >= 1:
-            return n_layers % n == 0
-    raise ConfigError(f"registers {registers!r}: use none, layer or every=N (N >= 1)")
+def score_width(net: Network) -> int:
+    """Bits of a class score: wide enough for the largest group's popcount (the emitter's port width too)."""
+    return max(1, max(len(g) for g in net.groups).bit_length())
 
 
 def argmax_cost(n_classes: int, score_width: int) -> tuple[int, int]:
@@ -304,13 +293,12 @@ def argmax_cost(n_classes: int, score_width: int) -> tuple[int, int]:
 def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
     """LUTs and depth of the design hcl emits for `net` (encoder + network + output logic) with the given
     ``--registers`` (the search prices the default, combinational design)."""
-    registered = last_layer_registered(registers, net.depth)
+    registered = net.depth in register_plan(registers, net.depth).after_layers
     luts_network, used = network_cost(net)
     luts_encoder, depth_encoder = encoder_cost(net.encoder, used)
     group_sizes = [len(g) for g in net.groups]
     pop = [popcount_cost(n) for n in group_sizes]
-    score_width = max(1, max(group_sizes).bit_length())
-    arg_luts, arg_levels = argmax_cost(net.n_classes, score_width)
+    arg_luts, arg_levels = argmax_cost(net.n_classes, score_width(net))
     luts_output = sum(p[0] for p in pop) + arg_luts
     if not registered:
         luts_output += _COMBINATIONAL_EXTRA.get(net.k, 0)

@@ -34,7 +34,6 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ import numpy as np
 from hcl import __version__, cost, reference
 from hcl.errors import ConfigError, DataError
 from hcl.network import Network, atomic_write_text
+from hcl.registers import register_plan
 
 TEMPLATE = "network.vhd.j2"
 VECTORS_FILE = "vectors.txt"
@@ -130,34 +130,6 @@ def default_entity(net: Network) -> str:
 def comment_text(text: Any) -> str:
     """Text safe inside a one-line VHDL comment: printable ASCII only (a newline would end the comment)."""
     return "".join(ch if " " <= ch <= "~" else "?" for ch in str(text))
-
-
-# ---- register placement --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RegisterPlan:
-    """Where the pipeline registers go. ``after_layers`` holds LUT layer numbers (1-based)."""
-
-    option: str
-    after_encoder: bool
-    after_layers: tuple[int, ...]
-    after_output: bool
-
-    @property
-    def latency(self) -> int:
-        return int(self.after_encoder) + len(self.after_layers) + int(self.after_output)
-
-
-def register_plan(option: str, n_layers: int) -> RegisterPlan:
-    text = str(option).strip().lower()
-    if text == "none":
-        return RegisterPlan("none", False, (), False)
-    if text == "layer":
-        return RegisterPlan("layer", True, tuple(range(1, n_layers + 1)), True)
-    m = re.fullmatch(r"every=(\d+)", text)
-    if m and int(m.group(1)) >= 1:
-        n = int(m.group(1))
-        return RegisterPlan(f"every={n}", False, tuple(range(n, n_layers + 1, n)), True)
-    raise ConfigError(f"--registers {option!r}: use none, layer or every=N (N >= 1)")
 
 
 # ---- template ----------------------------------------------------------------------------------------------------
@@ -253,10 +225,10 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
         raise ConfigError(f"--family {family!r}: use one of {', '.join(FAMILIES)}")
     top = check_entity(entity) if entity is not None else default_entity(net)
     plan = register_plan(registers, net.depth)
-    est = cost.estimate(net)
+    est = cost.estimate(net, registers)
     n_layers = net.depth
     group_sizes = [len(g) for g in net.groups]
-    score_width = max(1, max(group_sizes).bit_length())   # the same width hcl.cost prices
+    score_width = cost.score_width(net)
     index_width = max(1, math.ceil(math.log2(net.n_classes)))
     node_levels = cost.comparator_cost(2 * score_width)[1] + 1
     tree = _argmax_tree(net.n_classes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hcl import kernels
+from hcl import kernels, reference
 from hcl.network import Network
 
 
@@ -19,7 +19,7 @@ def class_scores(net: Network, packed: np.ndarray, n_samples: int) -> np.ndarray
 
 
 def predict(net: Network, packed: np.ndarray, n_samples: int) -> np.ndarray:
-    return kernels.argmax_lowest(class_scores(net, packed, n_samples))
+    return reference.winner(class_scores(net, packed, n_samples))
 
 
 def accuracy(net: Network, packed: np.ndarray, labels: np.ndarray) -> float:

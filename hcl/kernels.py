@@ -482,20 +482,6 @@ def class_scores(sig, n_in, group_of, n_classes, n_samples):
 
 
 @njit(cache=True)
-def argmax_lowest(scores):
-    """Row-wise argmax; the first (lowest-index) maximum wins a tie."""
-    n, m = scores.shape
-    out = np.empty(n, dtype=np.int64)
-    for s in range(n):
-        best = 0
-        for c in range(1, m):
-            if scores[s, c] > scores[s, best]:
-                best = c
-        out[s] = best
-    return out
-
-
-@njit(cache=True)
 def _argmax_block(cnt, n_classes, n_bits, nw, idx):
     """Bit-sliced argmax over the classes for 64 samples a word: ``idx[j, w]`` gets bit j of the winning class.
 

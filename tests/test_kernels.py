@@ -67,7 +67,6 @@ def test_class_scores_and_predictions_match_reference(case):
     expected = reference.class_scores(net, bits)
     assert scores.shape == expected.shape
     assert np.array_equal(scores, expected)
-    assert np.array_equal(kernels.argmax_lowest(scores), reference.predict(net, bits))
 
 
 @SETTINGS
@@ -112,19 +111,10 @@ def test_ties_go_to_the_lowest_class(k, n_classes, data):
     wires, tables, group_of = net.flat()
     scores = kernels.class_scores(signals(net, bits), net.n_inputs, group_of, n_classes, n)
     assert np.array_equal(scores, np.tile(ones, (n, 1)))
-    assert (kernels.argmax_lowest(scores) == winner).all()
     assert (reference.predict(net, bits) == winner).all()
     labels = rng.integers(0, n_classes, n)
     hits = kernels.count_correct(pack_bits(bits), wires, tables, k, group_of, n_classes, labels)
     assert hits == int((labels == winner).sum())
-
-
-@SETTINGS
-@given(st.integers(1, 200), st.integers(2, 9), st.integers(1, 4), st.integers(0, 2**32 - 1))
-def test_argmax_lowest_on_tied_score_matrices(n, n_classes, top, seed):
-    rng = np.random.default_rng(seed)
-    scores = rng.integers(0, top + 1, size=(n, n_classes)).astype(np.int32)   # small range: many ties
-    assert np.array_equal(kernels.argmax_lowest(scores), np.argmax(scores, axis=1))
 
 
 def test_count_correct_ignores_padding_samples():

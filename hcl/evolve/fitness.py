@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hcl import kernels
+from hcl import kernels, reference
 from hcl.encode import pack_bits, unpack_rows
 from hcl.network import Network, table_mask
 
@@ -77,12 +77,12 @@ class Evaluator:
             old = unpack_rows(parent.sig[row:row + 1], n)[0]
             new = unpack_rows(sig[row:row + 1], n)[0]
             scores[:, group_of[lut]] += new.astype(np.int32) - old.astype(np.int32)
-        return Evaluated(child, sig, kernels.argmax_lowest(scores) == self.labels, scores)
+        return Evaluated(child, sig, reference.winner(scores) == self.labels, scores)
 
     def _correct(self, net: Network, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         _, _, group_of = net.flat()
         scores = kernels.class_scores(sig, net.n_inputs, group_of, net.n_classes, self.n_samples)
-        return kernels.argmax_lowest(scores) == self.labels, scores
+        return reference.winner(scores) == self.labels, scores
 
     # ---- truth-table refitting --------------------------------------------------------------------------------
     def addresses(self, ev: Evaluated, lut: int) -> np.ndarray:
@@ -156,8 +156,8 @@ class Evaluator:
         without[:, cls] -= current.astype(np.int32)
         with_vote = without.copy()
         with_vote[:, cls] += 1
-        correct0 = kernels.argmax_lowest(without) == self.labels
-        correct1 = kernels.argmax_lowest(with_vote) == self.labels
+        correct0 = reference.winner(without) == self.labels
+        correct1 = reference.winner(with_vote) == self.labels
         return without, correct0, correct1
 
     def _forced_cases(self, ev: Evaluated, lut: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hcl import kernels as net_kernels
+from hcl import reference
 from hcl.errors import ConfigError
 from hcl.network import Network
 from hcl.train import efd, kernels
@@ -134,7 +134,7 @@ class TrainableNetwork:
         return np.concatenate(parts).astype(np.int32)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return net_kernels.argmax_lowest(self.scores(x))
+        return reference.winner(self.scores(x))
 
     def export(self, classes: list[str], task: str = "") -> Network:
         """The binarized network in hcl's one semantics: wiring kept, table bit ``a`` = entry ``a`` > 0."""
