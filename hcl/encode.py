@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from hcl import schemas
 from hcl.errors import ConfigError, DataError, NetworkFormatError
 
 METHODS = ("quantile", "uniform")
@@ -116,34 +117,25 @@ class Encoder:
 
     @classmethod
     def from_dict(cls, d: Any, expect_bits: int | None = None) -> "Encoder":
+        problem = schemas.first_error(d, schemas.ENCODER_VALIDATOR, root=("encoder",))
+        if problem is not None:
+            raise NetworkFormatError(problem)
+
         def bad(msg: str) -> NetworkFormatError:
             return NetworkFormatError(f"encoder.{msg}")
-        if not isinstance(d, dict) or d.get("kind") != "comparators":
-            raise bad("kind: expected 'comparators'")
-        n_features = d.get("n_features")
-        if not isinstance(n_features, int) or n_features < 1:
-            raise bad(f"n_features: expected a positive integer, got {n_features!r}")
-        width = d.get("input_width")
-        if width is not None and (not isinstance(width, int) or not 1 <= width <= 64):
-            raise bad(f"input_width: expected an integer 1..64 or null, got {width!r}")
-        bits = d.get("bits")
-        if not isinstance(bits, list) or not bits:
-            raise bad("bits: expected a non-empty list of [feature, op, threshold]")
+        n_features, width, bits = d["n_features"], d.get("input_width"), d["bits"]
         feats, ops, thr = [], [], []
-        for i, b in enumerate(bits):
-            if not (isinstance(b, list) and len(b) == 3 and isinstance(b[0], int) and b[1] in OPS
-                    and isinstance(b[2], (int, float)) and not isinstance(b[2], bool)):
-                raise bad(f"bits[{i}]: expected [feature, '>=' or '==', threshold], got {b!r}")
-            if not 0 <= b[0] < n_features:
-                raise bad(f"bits[{i}]: feature {b[0]} out of range 0..{n_features - 1}")
-            if width is not None and not isinstance(b[2], int):
-                raise bad(f"bits[{i}]: integer inputs need an integer threshold, got {b[2]!r}")
-            feats.append(b[0]), ops.append(b[1]), thr.append(b[2])
+        for i, (feature, op, threshold) in enumerate(bits):
+            if feature >= n_features:
+                raise bad(f"bits[{i}]: feature {feature} out of range 0..{n_features - 1}")
+            if width is not None and not isinstance(threshold, int):
+                raise bad(f"bits[{i}]: integer inputs need an integer threshold, got {threshold!r}")
+            feats.append(feature), ops.append(op), thr.append(threshold)
         if expect_bits is not None and len(bits) != expect_bits:
             raise bad(f"bits: {len(bits)} comparisons but the network has n_inputs={expect_bits}")
         dtype = np.int64 if width is not None else np.float64
         return cls(n_features, np.asarray(feats, dtype=np.int64), ops, np.asarray(thr, dtype=dtype), width,
-                   bool(d.get("signed", False)), str(d.get("method", "")), int(d.get("bits_per_feature", 0)))
+                   d.get("signed", False), d.get("method", ""), d.get("bits_per_feature", 0))
 
 
 def _thermometer(col: np.ndarray, bits: int, method: str, integer: bool, step: int = 1) -> list:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +33,12 @@ from typing import Any
 
 import numpy as np
 
+from hcl import schemas
 from hcl.errors import NetworkFormatError
 
 FORMAT = "hcl-lut-network"
 VERSION = 1
-K_MIN, K_MAX = 2, 6
+K_MIN, K_MAX = schemas.K_MIN, schemas.K_MAX
 
 
 def table_mask(k: int) -> int:
@@ -184,69 +184,41 @@ class Network:
 
     @classmethod
     def from_dict(cls, d: Any) -> "Network":
-        if not isinstance(d, dict):
-            raise NetworkFormatError("file: top level must be a JSON object")
-        if d.get("format") != FORMAT:
-            raise NetworkFormatError(f"format: expected {FORMAT!r}, got {d.get('format')!r} (not an hcl network file?)")
-        if d.get("version") != VERSION:
-            raise NetworkFormatError(f"version: unsupported version {d.get('version')!r}; this hcl reads {VERSION}")
-        for key in ("k", "n_inputs", "layer_sizes", "layers", "classes", "groups"):
-            if key not in d:
-                raise NetworkFormatError(f"{key}: missing")
-        k, n_inputs = _int(d["k"], "k"), _int(d["n_inputs"], "n_inputs")
-        if not (K_MIN <= k <= K_MAX):
-            raise NetworkFormatError(f"k: {k} is outside {K_MIN}..{K_MAX}")
-        layers, sizes = d["layers"], d["layer_sizes"]
-        if not isinstance(layers, list) or not isinstance(sizes, list) or len(layers) != len(sizes):
-            raise NetworkFormatError("layer_sizes: must be a list with one entry per element of layers")
+        """Read a network file's object: its JSON types and ranges against `hcl.schemas.NETWORK`, then what
+        depends on values (table lengths on k, wiring on layer sizes, groups, the encoder) in `validate`."""
+        problem = schemas.first_error(d)
+        if problem is not None:
+            raise NetworkFormatError(problem)
+        k, sizes = d["k"], d["layer_sizes"]
+        layers = d["layers"]
+        if len(layers) != len(sizes):
+            raise NetworkFormatError(f"layer_sizes: {len(sizes)} entries for {len(layers)} layers")
         wiring, tables = [], []
         digits = max(1, (1 << k) // 4)
         for i, (layer, size) in enumerate(zip(layers, sizes)):
             where = f"layers[{i}]"
-            if not isinstance(layer, dict) or "wiring" not in layer or "tables" not in layer:
-                raise NetworkFormatError(f"{where}: needs 'wiring' and 'tables'")
             rows = layer["wiring"]
-            if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == k for r in rows):
+            if not all(len(r) == k for r in rows):
                 raise NetworkFormatError(f"{where}.wiring: each LUT needs exactly k={k} input indices")
-            for j, r in enumerate(rows):
-                for x in r:
-                    if _int(x, f"{where}.wiring[{j}]") < 0 or x > _MAX_INDEX:
-                        raise NetworkFormatError(f"{where}.wiring[{j}]: index {x} is outside 0..{_MAX_INDEX}")
             w = np.asarray(rows, dtype=np.int64).reshape(len(rows), k)
-            if w.shape[0] != _int(size, f"layer_sizes[{i}]"):
+            if w.shape[0] != size:
                 raise NetworkFormatError(f"layer_sizes[{i}]: says {size} but {where}.wiring has {w.shape[0]} LUTs")
             t = layer["tables"]
-            if not isinstance(t, list) or len(t) != w.shape[0]:
+            if len(t) != w.shape[0]:
                 raise NetworkFormatError(f"{where}.tables: need {w.shape[0]} tables")
-            vals = np.empty(len(t), dtype=np.uint64)
             for j, h in enumerate(t):
-                if not isinstance(h, str) or not _HEX.fullmatch(h) or len(h) != digits:
+                if len(h) != digits:
                     raise NetworkFormatError(f"{where}.tables[{j}]: need {digits} lowercase hex digits "
                                              f"(0-9a-f, no prefix or spaces) for k={k}, got {h!r:.40}")
-                v = int(h, 16)
-                if v > table_mask(k):
-                    raise NetworkFormatError(f"{where}.tables[{j}]: value exceeds 2^{1 << k} bits")
-                vals[j] = v
             wiring.append(w.astype(np.int32))
-            tables.append(vals)
-        groups = d["groups"]
-        if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
-            raise NetworkFormatError("groups: must be a list of index lists, one per class")
-        groups = [[_int(i, f"groups[{c}]") for i in g] for c, g in enumerate(groups)]
-        classes = d["classes"]
-        if not isinstance(classes, list):
-            raise NetworkFormatError("classes: must be a list of class names")
-        if not isinstance(d.get("meta", {}), dict):
-            raise NetworkFormatError("meta: must be an object")
+            tables.append(np.array([int(h, 16) for h in t], dtype=np.uint64))
         encoder = d.get("encoder")
-        if encoder is not None and not isinstance(encoder, dict):
-            raise NetworkFormatError("encoder: must be an object or null")
-        net = cls(k, n_inputs, wiring, tables, groups, [str(c) for c in classes], str(d.get("task", "")),
-                  encoder, dict(d.get("meta") or {}))
+        net = cls(k, d["n_inputs"], wiring, tables, [list(g) for g in d["groups"]], list(d["classes"]),
+                  d.get("task", ""), encoder, dict(d.get("meta", {})))
         net.validate()
         if encoder is not None:
             from hcl.encode import Encoder  # validates the encoder section against n_inputs
-            Encoder.from_dict(encoder, expect_bits=n_inputs)
+            Encoder.from_dict(encoder, expect_bits=d["n_inputs"])
         return net
 
     def save(self, path: str | os.PathLike) -> None:
@@ -256,30 +228,34 @@ class Network:
     def load(cls, path: str | os.PathLike) -> "Network":
         p = Path(path)
         try:
+            if p.stat().st_size > MAX_FILE_BYTES:
+                raise NetworkFormatError(f"{p}: {p.stat().st_size:,} bytes exceed {MAX_FILE_BYTES:,} (a network of "
+                                         "the largest size hcl builds is a few tens of MB); not a network file?")
             text = p.read_text()
         except FileNotFoundError:
             raise NetworkFormatError(f"{p}: no such file") from None
         except (OSError, UnicodeDecodeError) as e:
             raise NetworkFormatError(f"{p}: cannot read ({e.__class__.__name__})") from None
         try:
-            d = json.loads(text)
+            d = json.loads(text, parse_constant=_no_constant)
         except json.JSONDecodeError as e:
             raise NetworkFormatError(f"{p}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); "
                                      "truncated file?") from None
+        except RecursionError:
+            raise NetworkFormatError(f"{p}: JSON nested too deeply; not an hcl network file") from None
+        except ValueError as e:          # NaN/Infinity, or a number of more than 4,300 digits
+            raise NetworkFormatError(f"{p}: not valid JSON ({str(e).split(';')[0]})") from None
         try:
             return cls.from_dict(d)
         except NetworkFormatError as e:
             raise NetworkFormatError(f"{p}: {e}") from None
 
 
-_HEX = re.compile(r"[0-9a-f]+")
-_MAX_INDEX = 2**31 - 1          # wiring is held as int32
+MAX_FILE_BYTES = 256 * 2**20
 
 
-def _int(v: Any, where: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise NetworkFormatError(f"{where}: expected an integer, got {v!r}")
-    return v
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
