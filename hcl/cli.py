@@ -127,6 +127,17 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
     from hcl.evolve.config import UNTIL_TIME_LIMIT, load_toml
 
     if resume is not None:
+        fixed = {"--config": config_file, "--task": task, "--data": data, "--label": label, "--luts": k,
+                 "--population": population, "--seed": seed, "--layers": layers, "--group-size": group_size,
+                 "--bits": bits, "--encoder": encoder, "--threshold-bits": threshold_bits, "--start": start,
+                 "--refit": refit, "--select-on": select_on, "--max-luts": max_luts, "--max-depth": max_depth,
+                 "--checkpoint-every": checkpoint_every, "--out": out, "--trainer": trainer,
+                 "--train-epochs": train_epochs, "--tune-steps": tune_steps}
+        given = [flag for flag, value in fixed.items() if value is not None]
+        if given:
+            raise ConfigError(f"--resume continues a run with the options in {resume}/config.toml; {given[0]} "
+                              "cannot change (only --generations, --time-limit and --executor may): drop it, or "
+                              "start a new run with another --out")
         result = run_resume(resume, generations=generations, time_limit=time_limit, progress=not quiet,
                             executor=executor)
     else:

@@ -1,5 +1,6 @@
 """The search: reproducible, resumable, within hard limits, and its refit operators do what they claim."""
 
+from pathlib import Path
 import json
 
 import numpy as np
@@ -238,6 +239,9 @@ def test_ctrl_c_writes_checkpoint_and_results_then_resume_continues(tmp_path):
     assert run["status"] == "interrupted" and checkpoint["generation"] == run["generations_done"] >= 1
     Network.load(out / "best.json")
     done = run["generations_done"]
+    for flag, value in [("--task", "digits"), ("--seed", "3"), ("--max-luts", "10"), ("--out", str(out))]:
+        refused = CliRunner().invoke(main, ["evolve", "--resume", str(out), flag, value])
+        assert refused.exit_code == 2 and f"{flag} cannot change" in refused.output, refused.output
     resumed = CliRunner().invoke(main, ["evolve", "--resume", str(out), "--generations", str(done + 2), "--quiet"])
     assert resumed.exit_code == 0, resumed.output
     assert f"after {done + 2} generations" in resumed.output
@@ -322,6 +326,9 @@ def test_a_generation_without_a_fitting_child_keeps_its_parents_and_ends(monkeyp
     (["info", "x.json", "--seed", "-1"], "--seed"),
     (["evolve", "--task", "sipm", "--layers", "1000000000"], "exceed 200,000"),
     (["evolve", "--task", "sipm", "--group-size", "100000"], "--group-size"),
+    (["evolve", "--task", "sipm", "--threshold-bits", "99"], "--threshold-bits: must be 0..64"),
+    (["evolve", "--task", "digits", "--data", "x.csv"], "task 'digits' reads no files"),
+    (["info", str(Path(__file__).parents[1] / "examples" / "sipm_k6.json"), "--task", "sipm", "--data", "x.csv"], "task 'sipm' reads no files"),
 ])
 def test_sizes_and_seeds_out_of_range_are_refused_before_any_work(args, needle):
     r = CliRunner().invoke(main, args)

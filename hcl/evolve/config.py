@@ -94,8 +94,9 @@ class EvolveConfig:
             raise ConfigError(f"--encoder: {self.encoder!r} unknown: use quantile or uniform")
         if self.select_on not in ("train", "val"):
             raise ConfigError(f"--select-on: {self.select_on!r} unknown: use train or val")
-        if self.threshold_bits < 0:
-            raise ConfigError(f"--threshold-bits: must be >= 0 (0 = exact thresholds), got {self.threshold_bits}")
+        if not 0 <= self.threshold_bits <= 64:
+            raise ConfigError(f"--threshold-bits: must be 0..64 (input words have at most 64 bits; 0 = exact "
+                              f"thresholds), got {self.threshold_bits}")
         if self.start not in START_MODES:
             raise ConfigError(f"--start: {self.start!r} unknown: use one of {', '.join(START_MODES)}")
         if self.refit not in REFIT_MODES:

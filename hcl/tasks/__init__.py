@@ -54,11 +54,14 @@ class Dataset:
 
 TaskLoader = Callable[..., Dataset]
 _REGISTRY: dict[str, TaskLoader] = {}
+_BUILT_IN: set[str] = set()            # tasks that generate or bundle their data and read no files
 
 
-def register(name: str):
+def register(name: str, reads_files: bool = True):
     def wrap(fn: TaskLoader) -> TaskLoader:
         _REGISTRY[name] = fn
+        if not reads_files:
+            _BUILT_IN.add(name)
         return fn
     return wrap
 
@@ -73,6 +76,9 @@ def load_task(name: str, seed: int = 0, data: str | os.PathLike | None = None, *
     _import_builtin()
     if name not in _REGISTRY:
         raise ConfigError(f"unknown task {name!r}: choose one of {', '.join(sorted(_REGISTRY))}")
+    if data is not None and name in _BUILT_IN:
+        raise ConfigError(f"--data {data}: task {name!r} reads no files (its data are built in); drop --data, "
+                          "or use --task file for your own CSV/NPZ")
     return _REGISTRY[name](seed=seed, data=data, **options)
 
 

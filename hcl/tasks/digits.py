@@ -13,7 +13,7 @@ from hcl.tasks import Dataset, register
 from hcl.tasks.tabular import stratified_split
 
 
-@register("digits")
+@register("digits", reads_files=False)
 def load_digits(seed: int = 0, data=None, val_fraction: float = 0.15, test_fraction: float = 0.15,
                 **options) -> Dataset:
     if options:

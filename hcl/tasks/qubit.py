@@ -188,7 +188,7 @@ def load_images(seed: int = 0, data=None, n_images: int = 300, size: int = 64, v
                    extra={"size": size, "model": asdict(model)})
 
 
-@register("qubit")
+@register("qubit", reads_files=False)
 def load_qubit(seed: int = 0, data=None, **options) -> Dataset:
     """Per-pixel transition-line classification. Options: n_images, size, val_fraction, test_fraction, window,
     dilation, per_image, pos_fraction and the DoubleDotModel ranges."""

@@ -216,7 +216,7 @@ OPTIONS = ("n_samples", "window", "pretrigger", "val_fraction", "test_fraction")
     f.name for f in fields(PulseModel))
 
 
-@register("sipm")
+@register("sipm", reads_files=False)
 def load_sipm(seed: int = 0, data=None, n_samples: int = 20000, window: int = 32, pretrigger: int = 6,
               val_fraction: float = 0.2, test_fraction: float = 0.2, **model_options) -> Dataset:
     """Synthetic SiPM windows (no data files: `data` is ignored); 60/20/20 split. Any PulseModel field is an option."""

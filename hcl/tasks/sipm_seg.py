@@ -81,7 +81,7 @@ def load_images(seed: int = 0, data=None, n_traces: int = 600, length: int = 256
                    extra={"length": length, "rate": rate, "mark": mark, "model": asdict(model)})
 
 
-@register("sipm-seg")
+@register("sipm-seg", reads_files=False)
 def load_sipm_seg(seed: int = 0, data=None, **options) -> Dataset:
     """Per-sample pulse-arrival classification. Options: the image options above, window, dilation, per_image,
     pos_fraction, and any PulseModel field."""
