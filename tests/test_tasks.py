@@ -281,6 +281,25 @@ def test_csv_missing_or_non_finite_value_names_column_and_line(tmp_path, cell, f
     assert_one_line(excinfo, "bad.csv", "'count'", "line 8", fragment)
 
 
+@pytest.mark.parametrize("delimiter, labels", [
+    (",", ['a"; b', "c"]),                 # a sniffer took the quote for data: classes 'a"; b"' and 'c'
+    (",", ["x;y\nz", "w;v\nu"]),          # quoted multi-line labels holding ';': refused as one column
+    (";", ['p, "q"', "r,s"]),
+])
+def test_csv_standard_quoting_is_read_as_written(tmp_path, delimiter, labels):
+    """Labels holding quotes, the other delimiters and newlines, written by Python's own csv module."""
+    import csv
+    path = tmp_path / "quoted.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, delimiter=delimiter)
+        w.writerow(["v", "w", "label"])
+        for i in range(60):
+            w.writerow([i, (i * 7) % 13, labels[i % len(labels)]])
+    ds = load_task("file", data=path, label="label")
+    assert ds.classes == tuple(sorted(labels))
+    assert ds.n_features == 2 and len(ds.y_train) + len(ds.y_val) + len(ds.y_test) == 60
+
+
 def test_csv_malformed_inputs(tmp_path):
     header = "temp,colour,count,outcome"
     cases = {

@@ -2,7 +2,9 @@
 
     load_task("file", data="measurements.csv", label="class")
 
-CSV: the first row is the header; the delimiter (`,` `;` or tab) is sniffed. Every cell must hold a value: an empty
+CSV: the first row is the header; standard quoting (RFC 4180, as Python's `csv` module writes it). The delimiter is
+a comma when the file parses as a comma CSV with at least two columns and the same number of fields on every row;
+else `;`, else tab, under the same rule (no sniffing of a sample, which misreads quoted cells). Every cell must hold a value: an empty
 cell or one of NA, N/A, NaN, null, None, ?, inf, -inf is an error that names its column and row (hcl does not
 impute). A column whose every cell is a number is numeric; any other column is categorical and becomes integer codes
 0..k-1 in sorted order of its values (listed in `Dataset.categorical`; the value of each code is in
@@ -23,6 +25,7 @@ Splits: 70/15/15, stratified and seeded (options `val_fraction`, `test_fraction`
 from __future__ import annotations
 
 import csv
+import io
 import os
 import zipfile
 from pathlib import Path
@@ -188,22 +191,30 @@ def _resolve_label(label: str | int | None, names: list[str], what: str, default
 
 # ---- CSV -----------------------------------------------------------------------------------------------------------
 
+DELIMITERS = (",", ";", "\t")       # in order of preference
+
+
 def _read_csv(path: Path, label) -> tuple[list[str], list[np.ndarray], int]:
     what = path.name
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            sample = f.read(64 * 1024)
-            f.seek(0)
-            try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            rows = [r for r in csv.reader(f, dialect) if r]
+            text = f.read()
     except UnicodeDecodeError as exc:
         raise DataError(f"{what}: not UTF-8 text ({exc.reason} at byte {exc.start}); is it really a CSV file?") \
             from None
-    except csv.Error as exc:
-        raise DataError(f"{what}: malformed CSV: {exc}") from None
+    first_error = None
+    for delimiter in DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True) if r]
+        except csv.Error as exc:
+            first_error = first_error or f"{what}: malformed CSV: {exc}"
+            continue
+        if rows and len(rows[0]) >= 2 and all(len(r) == len(rows[0]) for r in rows):
+            break
+    else:
+        if first_error is not None:
+            raise DataError(first_error)
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=",") if r]
     if not rows:
         raise DataError(f"{what}: the file holds no rows")
     header = [h.strip() for h in rows[0]]
