@@ -36,8 +36,9 @@ def load_design(path: str | os.PathLike) -> Design:
         raise DesignError(f"{root}: no manifest.json, so not an emitted design (run `hcl emit-vhdl` first)")
     try:
         manifest = json.loads(mpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DesignError(f"{mpath}: not valid JSON ({e}); re-run `hcl emit-vhdl`") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:   # ValueError: bad JSON, 5,000-digit numbers
+        raise DesignError(f"{mpath}: not valid JSON ({str(e).split(';')[0] or 'nested too deeply'}); "
+                          "re-run `hcl emit-vhdl`") from None
     if not isinstance(manifest, dict):
         raise DesignError(f"{mpath}: top level must be a JSON object")
     for key in REQUIRED_MANIFEST:

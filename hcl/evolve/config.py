@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from hcl.errors import ConfigError
 from hcl.network import K_MAX, K_MIN
 
@@ -29,6 +31,10 @@ MAX_NETWORK_LUTS = 200_000
 REFIT_MODES = ("vote", "output-exact", "exact", "both", "none")   # none: a plain GA (no table fitting)
 # `generations` when only --time-limit bounds a run.
 UNTIL_TIME_LIMIT = 1_000_000
+# Every candidate of a generation is held in memory as a network with its scores and bit-packed signals.
+MAX_POPULATION = 100_000
+# Thermometer levels per feature: a 12-bit word has 4,095 distinct thresholds; more only repeats comparators.
+MAX_BITS = 4096
 
 
 @dataclass
@@ -77,10 +83,16 @@ class EvolveConfig:
         for name in ("population", "bits", "checkpoint_every"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')}: must be at least 1, got {getattr(self, name)}")
-        if self.population < 4:
-            raise ConfigError(f"--population: must be at least 4, got {self.population}")
-        if self.offspring is not None and self.offspring < 1:
-            raise ConfigError(f"offspring: must be at least 1, got {self.offspring}")
+        if not 4 <= self.population <= MAX_POPULATION:
+            raise ConfigError(f"--population: must be 4..{MAX_POPULATION:,} (each candidate is held in memory), "
+                              f"got {self.population}")
+        if self.offspring is not None and not 1 <= self.offspring <= MAX_POPULATION:
+            raise ConfigError(f"offspring: must be 1..{MAX_POPULATION:,}, got {self.offspring}")
+        if self.bits is not None and self.bits > MAX_BITS:
+            raise ConfigError(f"--bits: at most {MAX_BITS} thermometer levels per feature, got {self.bits}")
+        if self.generations > UNTIL_TIME_LIMIT:
+            raise ConfigError(f"--generations: at most {UNTIL_TIME_LIMIT:,} (use --time-limit for a run bounded by "
+                              f"time), got {self.generations}")
         if not (0 <= self.seed <= MAX_SEED):
             raise ConfigError(f"--seed: must be in 0..2**63-1, got {self.seed}")
         if self.layers is not None and any(int(n) < 1 for n in self.layers):
@@ -203,29 +215,9 @@ def load_toml(path: str | Path) -> dict[str, Any]:
 
 
 def to_toml(d: dict[str, Any]) -> str:
-    """A flat TOML rendering of a config dict (None values are left out: TOML has no null)."""
-    lines = ["[evolve]"]
-    tables = []
-    for key, value in d.items():
-        if value is None:
-            continue
+    """The config as TOML under [evolve] (tomli-w); None values are left out: TOML has no null."""
+    def without_none(value):
         if isinstance(value, dict):
-            tables.append((key, value))
-            continue
-        lines.append(f"{key} = {_toml_value(value)}")
-    for key, table in tables:
-        lines.append(f"\n[evolve.{key}]")
-        lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
-    return "\n".join(lines) + "\n"
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise ConfigError(f"cannot write {v!r} to TOML")
+            return {k: without_none(v) for k, v in value.items() if v is not None}
+        return value
+    return tomli_w.dumps({"evolve": without_none(d)})
