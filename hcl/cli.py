@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from hcl import __version__
+from hcl import timing
 from hcl.errors import HclError
 from hcl.evolve.config import MAX_SEED
 
@@ -183,8 +184,8 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
 @click.option("--registers", default="none", show_default=True,
               help="none (combinational), layer (after the encoder, each LUT layer and the output) or every=N "
                    "(after every N LUT layers and the output).")
-@click.option("--family", type=click.Choice(["ultrascale", "7series"]), default="ultrascale", show_default=True,
-              help="Default delays of the simulation delay model (generics G_LUT_PS, G_NET_PS).")
+@click.option("--family", type=click.Choice(list(timing.SIM_FAMILIES)), default=timing.DEFAULT_FAMILY, show_default=True,
+              help="Default delays of the simulation delay model (generics G_LUT_PS, G_NET_PS), from hcl.timing.")
 @click.option("--task", default=None, help="Task for the test vectors. Default: the network's own.")
 @click.option("--data", type=click.Path(path_type=Path), default=None, help="Data file or folder for the task.")
 @click.option("--seed", type=SEED, default=None, help="Task seed. Default: the one saved in the network.")

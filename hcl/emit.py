@@ -22,7 +22,8 @@ reset: data registers need no reset, which keeps the reset net off thousands of 
 
 Delay model (simulation only; synthesis tools ignore ``after``): every comparator, LUT and output-logic node
 drives its output ``after levels * (G_LUT_PS + G_NET_PS) ps``, ``levels`` being the LUT levels the cost model
-(``hcl.cost``) gives that node. The generics are integers because GHDL 2.0 cannot override ``time`` generics.
+(``hcl.cost``) gives that node; the defaults are the family's figures in ``hcl.timing``. The generics are integers
+because GHDL 2.0 cannot override ``time`` generics.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from hcl import __version__, cost, reference
+from hcl import __version__, cost, reference, timing
 from hcl.errors import ConfigError, DataError
 from hcl.network import Network, atomic_write_text
 from hcl.registers import register_plan
@@ -50,21 +51,6 @@ MANIFEST_FILE = "manifest.json"
 NETWORK_FILE = "network.json"     # the network the design was emitted from, for `hcl verify`
 MANIFEST_FORMAT = "hcl-rtl-design"
 MANIFEST_VERSION = 1
-
-# Per-level delay = one LUT plus the net to the next LUT. These are planning figures for a simulation model, not a
-# timing analysis (run vendor STA on the placed design for real numbers):
-# * LUT: the datasheets' LUT propagation delay (T_ILO) is ~0.1 ns on 7-series -1 (DS181/DS182) and below that on
-#   UltraScale+ -2 (DS923/DS925; Vivado reports 0.04-0.12 ns per LUT6 cell).
-# * net: a LUT-to-LUT net between nearby slices is typically 0.1-0.3 ns on UltraScale+ and 0.3-0.5 ns on
-#   7-series in post-route timing reports.
-# The sums (~0.3 and ~0.5 ns per level) agree with the published LUT-network latencies on UltraScale+ (e.g. 1.5 ns
-# for a ~5-level JSC network) and with UG949's guidance on logic levels per clock period for each family.
-FAMILIES: dict[str, dict[str, Any]] = {
-    "ultrascale": {"G_LUT_PS": 100, "G_NET_PS": 200,
-                   "about": "AMD UltraScale+ (-2): LUT6 ~0.1 ns + nearby net ~0.2 ns per level"},
-    "7series": {"G_LUT_PS": 125, "G_NET_PS": 375,
-                "about": "AMD 7-series (-1): LUT6 ~0.125 ns + nearby net ~0.375 ns per level"},
-}
 
 # VHDL-2008 reserved words (IEEE 1076-2008, 15.10), PSL's included: none may name an entity.
 RESERVED = frozenset("""
@@ -221,8 +207,9 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
     """Everything the template and the manifest need, as plain data."""
     net.validate()
     enc = _encoder(net)
-    if family not in FAMILIES:
-        raise ConfigError(f"--family {family!r}: use one of {', '.join(FAMILIES)}")
+    if family not in timing.SIM_FAMILIES:
+        raise ConfigError(f"--family {family!r}: use one of {', '.join(timing.SIM_FAMILIES)}")
+    fam = timing.family(family)
     top = check_entity(entity) if entity is not None else default_entity(net)
     plan = register_plan(registers, net.depth)
     est = cost.estimate(net, registers)
@@ -269,14 +256,13 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
             segments.append(current)
             current = 0
     segments.append(current + out_levels)
-    level_ps = FAMILIES[family]["G_LUT_PS"] + FAMILIES[family]["G_NET_PS"]
+    level_ps = fam.level_ps
     critical_ps = max(segments) * level_ps
     # Registered simulation clock: the slowest register-to-register path plus a quarter, in whole nanoseconds.
     clock_ps = max(2000, math.ceil(critical_ps * 1.25 / 1000) * 1000) if plan.latency else 0
 
-    generics = [{"name": name, "value": FAMILIES[family][name],
-                 "comment": "ps per LUT level: LUT delay" if name == "G_LUT_PS" else "ps per LUT level: net delay"}
-                for name in ("G_LUT_PS", "G_NET_PS")]
+    generics = [{"name": "G_LUT_PS", "value": fam.lut_ps, "comment": "ps per LUT level: LUT delay"},
+                {"name": "G_NET_PS", "value": fam.net_ps, "comment": "ps per LUT level: net delay"}]
     return {
         "top": top,
         "hcl_version": __version__,
@@ -306,7 +292,7 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
         "after_output": plan.after_output,
         "latency": plan.latency,
         "family": family,
-        "family_about": FAMILIES[family]["about"],
+        "family_about": fam.source,
         "generics": generics,
         "level_ps": level_ps,
         "segment_levels": segments,

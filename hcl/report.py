@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hcl import cost
+from hcl import cost, timing
 from hcl.errors import ConfigError
 from hcl.network import Network
 
@@ -25,6 +25,8 @@ def network_info(path: str | Path, task: str | None = None, split: str = "test",
         "luts_network": estimate["luts_network"],
         "luts_output": estimate["luts_output"],
         "depth": estimate["depth"],
+        "latency_ns_combinational": timing.latency_ns(estimate["depth"])["latency_ns"],
+        "latency_source": f"hcl.timing: depth x {timing.stage_ns(1)} ns ({timing.DEFAULT_FAMILY}; estimate)",
         "cost_source": estimate["estimate"],
     }
     if task is not None:

@@ -13,9 +13,9 @@ What is measured
   from our own walk of the mapped netlist: Yosys ``ltp`` counts every cell (IO buffers, carries, muxes) and has
   no notion of LUT levels. ``depth_total`` is the same walk with flip-flops passed through: the LUT levels from
   input to class output of the whole pipeline, which is what hcl.cost's ``depth`` predicts.
-* Xilinx latency is an estimate: LUT levels x a per-level delay (one LUT plus a typical route: the figures of
-  hcl.emit.FAMILIES, which the emitted design's simulation delay model uses too), since nothing here places and
-  routes for Xilinx. The iCE40 critical path is nextpnr's routed one.
+* Xilinx latency is an estimate: LUT levels x the family's per-level delay (hcl.timing, which the emitted design's
+  simulation delay model uses too), since nothing here places and routes for Xilinx. The iCE40 critical path is
+  nextpnr's routed one; hcl.timing's iCE40 figure is set beside it.
 
 The iCE40 wrapper: a design with hundreds of input bits has more inputs than the package has pins, and a purely
 combinational design has no clocked path for nextpnr to time. The wrapper shifts the inputs in from one pin into a
@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from hcl import timing
 from hcl.errors import ConfigError, ToolError
 from hcl.design import Design, DesignError, load_design  # noqa: F401 (synth reads designs; re-exported)
 from hcl.tools import find_tool, run_tool, tool_version
@@ -48,19 +49,13 @@ FLOW_VERSION = 1
 CACHE_DIR = ".hcl-synth"
 TARGETS = ("xilinx", "ice40")
 
-# Yosys family, and the register overhead of a pipeline stage (clock-to-Q plus setup, datasheet order of magnitude:
-# ~0.1 + 0.05 ns on UltraScale+ -2, ~0.2 + 0.1 ns on 7-series -1). The per-level delay (LUT + net) is hcl.emit's.
-FAMILIES = {
-    "ultrascale": {"yosys": "xcup", "ff_overhead_ns": 0.15},
-    "7series": {"yosys": "xc7", "ff_overhead_ns": 0.3},
-}
-DEFAULT_FAMILY = "ultrascale"
+# Yosys' name of each AMD family; every delay figure is hcl.timing's.
+FAMILIES = {"ultrascale": {"yosys": "xcup"}, "7series": {"yosys": "xc7"}}
+DEFAULT_FAMILY = timing.DEFAULT_FAMILY
 
 # iCE40 HX8K in the ct256 package: the largest iCE40 nextpnr knows (7,680 logic cells). A fixed seed keeps the
 # routed result reproducible; the target frequency only steers timing-driven placement (failing it is allowed).
 ICE40 = {"device": "--hx8k", "package": "ct256", "freq_mhz": 100, "seed": 1}
-# Measured on HX8K post-route (benchmarks/bench_synth.py): routed critical path / LUT4 levels, incl. carries.
-ICE40_NS_PER_LEVEL = 2.0
 
 LUT_TYPES = {"xilinx": {f"LUT{i}": i for i in range(1, 7)}, "ice40": {"SB_LUT4": 4}}
 WRAP_TOP = "hcl_synth_wrap"
@@ -346,11 +341,6 @@ def parse_nextpnr_report(path: Path) -> dict[str, Any]:
 
 # ---- results -------------------------------------------------------------------------------------------------------
 
-def ns_per_level(family: str) -> float:
-    from hcl.emit import FAMILIES as DELAYS
-    return (DELAYS[family]["G_LUT_PS"] + DELAYS[family]["G_NET_PS"]) / 1000.0
-
-
 def _collect_xilinx(work: Path, design: Design, flow: Flow) -> dict[str, Any]:
     cells = parse_stat(work / "stat.json")
     netlist = json.loads((work / "netlist.json").read_text())
@@ -487,7 +477,7 @@ def _report(design: Design, target: str, measured: dict[str, Any], cached: bool,
         "cached": cached,
         "reports": str(final),
         # a model constant, not a measurement: looked up now so that a cached result follows hcl's current figure
-        "ns_per_level": ns_per_level(measured["family"]) if target == "xilinx" else ICE40_NS_PER_LEVEL,
+        "ns_per_level": timing.stage_ns(1, measured["family"] if target == "xilinx" else "ice40"),
     })
     out.update(latency_estimate(out))
     return out
@@ -495,14 +485,11 @@ def _report(design: Design, target: str, measured: dict[str, Any], cached: bool,
 
 def latency_estimate(r: dict[str, Any]) -> dict[str, Any]:
     """Levels x per-level delay: the clock period of the slowest stage, and input-to-class latency."""
-    per = r["ns_per_level"]
     cycles = r.get("latency_cycles") or 0
-    if r["target"] == "ice40":
-        period = r["depth"] * per
-    else:
-        period = r["depth"] * per + (FAMILIES[r["family"]]["ff_overhead_ns"] if cycles else 0.0)
-    # Routed (iCE40): the measured path, not the per-level rule of thumb.
-    stage = r.get("critical_path_ns") or (period if cycles else r["depth_total"] * per)
+    family = r["family"] if r["target"] == "xilinx" else "ice40"
+    period = timing.stage_ns(r["depth"], family, registered=bool(cycles))
+    # Routed (iCE40): the measured path, not the model's.
+    stage = r.get("critical_path_ns") or (period if cycles else timing.stage_ns(r["depth_total"], family))
     latency = cycles * stage if cycles else stage
     return {"period_ns_estimate": round(period, 2), "latency_ns_estimate": round(latency, 2)}
 

@@ -29,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 
+from hcl import timing
 from hcl.errors import ConfigError
 from hcl.network import atomic_write_text
 
@@ -281,7 +282,7 @@ def _lut_row(task, seg, seed, budget: Budget, run_dir: Path, say) -> tuple[dict,
     elapsed = time.monotonic() - t0
     row = {"model": "LUT network (hcl evolve, K=6)", "key": "lut-k6", "kind": "lut", **q,
            "parameters": table_bits, "avg_weight_bits": 1.0, "weight_memory_bits": table_bits, "bops": None,
-           "luts": c["luts"], "latency_ns": round(c["depth"] * metrics.LUT_LEVEL_NS, 2),
+           "luts": c["luts"], "latency_ns": timing.latency_ns(c["depth"])["latency_ns"],
            "hardware_figures": (f"LUTs: hcl.cost model estimate, encoder {c['luts_encoder']} + network "
                                 f"{c['luts_network']} + output {c['luts_output']}, not synthesized; the "
                                 f"{pixel['window']}-tap window's line buffers not counted; parameters and memory: "

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hcl import timing
+
 FP32_BITS = 32
 BIAS_BITS = 32
 
@@ -115,8 +117,8 @@ def bops(model, example) -> dict:
 
 # ---- LUT estimates ----------------------------------------------------------------------------------------------
 
-LUT_LEVEL_NS = 0.5
-LATENCY_MODEL = f"estimated: LUT levels x {LUT_LEVEL_NS} ns (LUT6 + local routing, UltraScale+ rule of thumb)"
+LATENCY_MODEL = (f"estimated: LUT levels x {timing.stage_ns(1)} ns (hcl.timing, {timing.DEFAULT_FAMILY}: "
+                 f"{timing.family(timing.DEFAULT_FAMILY).source})")
 UNROLLED_MODEL = ("estimated: fully unrolled at one pixel per clock, each MAC a w x a-bit multiplier "
                   "(w*a LUT6) plus its accumulator adder (w+a+log2(fan-in) LUT6); line buffers, control and "
                   "requantization not counted")

@@ -15,7 +15,7 @@
 --
 -- Delay model, for simulation only (synthesis ignores `after`): each comparator, LUT and output node drives its
 -- output after (its LUT levels) * (G_LUT_PS + G_NET_PS) ps, the levels being those of the hcl.cost model.
--- Defaults: AMD UltraScale+ (-2): LUT6 ~0.1 ns + nearby net ~0.2 ns per level.
+-- Defaults: AMD UltraScale+ (-2): LUT6 ~0.1 ns + nearby net ~0.2 ns per level (datasheet, typical post-route).
 -- They are planning figures, not a timing analysis. Model critical path: 600 ps (the slowest register stage).
 -- The generics are integers because GHDL cannot override time generics.
 
