@@ -481,5 +481,8 @@ def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: s
         atomic_write_text(out / VECTORS_FILE, text)
     else:
         (out / VECTORS_FILE).unlink(missing_ok=True)
+    from hcl import package
+    manifest["fusesoc_core"], manifest["files_list"] = package.core_file(manifest), package.FILES_LIST
+    package.write(out, manifest)
     atomic_write_text(out / MANIFEST_FILE, json.dumps(manifest, indent=1) + "\n")
     return manifest
