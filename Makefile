@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=68,<81" wheel
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[bridge,cluster,test]"
+	$(BIN)/python -m pip install -q -e ".[bridge,cluster,test,synth]"
 	@touch $@
 
 # GHDL (simulation), Yosys and nextpnr-ice40 (synthesis) from Debian's packages, pinned by the release.

