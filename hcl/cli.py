@@ -80,6 +80,25 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--task", default=None, help="Task name (sipm, digits, mnist, file, ...). Default: sipm.")
 @click.option("--data", default=None, help="Data file or folder (or set HCL_DATA).")
 @click.option("--label", default=None, help="Label column, for --task file with a CSV/NPZ.")
+@click.option("--features", default=None, help="--task file: the feature columns, comma-separated names or 0-based "
+              "indices. Default: every column but the label (and the split column).")
+@click.option("--drop", default=None, help="--task file: columns to leave out (an id, a second label), comma-separated.")
+@click.option("--categorical", default=None, help="--task file: columns to treat as categories even if numeric.")
+@click.option("--numeric", default=None, help="--task file: columns that must be numbers (an error names any text cell).")
+@click.option("--max-categories", type=int, default=None,
+              help="--task file: most distinct values a categorical column may have (default 32).")
+@click.option("--top-categories", type=int, default=None,
+              help="--task file: keep the N most frequent values of each categorical column; the rest become 'other'.")
+@click.option("--input-bits", type=int, default=None,
+              help="--task file: bits of the fixed-point code of each float column (default 12); with it, integer "
+                   "columns are coded the same way instead of as raw words.")
+@click.option("--test-data", default=None, help="--task file: a file of test rows with the same columns (an "
+              "official test split); the data file then gives train and validation rows.")
+@click.option("--val-data", default=None, help="--task file: a file of validation rows (with --test-data).")
+@click.option("--split-column", default=None,
+              help="--task file: a column saying train, val or test for every row (never a feature).")
+@click.option("--val-fraction", type=float, default=None, help="--task file: share of validation rows (default 0.15).")
+@click.option("--test-fraction", type=float, default=None, help="--task file: share of test rows (default 0.15).")
 @click.option("--luts", "k", type=int, default=None, help="LUT inputs K (2..6; 6 = one FPGA LUT6). Default 6.")
 @click.option("--generations", type=int, default=None, help="Generations to run. Default 40, or as many as --time-limit allows when it is given.")
 @click.option("--population", type=int, default=None, help="Population size. Default 24.")
@@ -119,16 +138,22 @@ def info(network, task, split, data, seed, as_json):
               help="efd: epochs of the start network's training. Default 3 (at least 4,000 steps).")
 @click.option("--tune-steps", type=int, default=None, help="efd: training steps of each child. Default 100.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def evolve(config_file, task, data, label, k, generations, population, seed, layers, group_size, bits, encoder,
-           threshold_bits, start, refit, select_on, max_luts, max_depth, time_limit, checkpoint_every, out, resume,
-           executor, trainer, train_epochs, tune_steps, quiet):
+def evolve(config_file, task, data, label, features, drop, categorical, numeric, max_categories, top_categories,
+           input_bits, test_data, val_data, split_column, val_fraction, test_fraction, k, generations, population,
+           seed, layers, group_size, bits, encoder, threshold_bits, start, refit, select_on, max_luts, max_depth,
+           time_limit, checkpoint_every, out, resume, executor, trainer, train_epochs, tune_steps, quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
     from hcl.evolve.config import UNTIL_TIME_LIMIT, load_toml
 
+    table_options = {"label": label, "features": features, "drop": drop, "categorical": categorical,
+                     "numeric": numeric, "max_categories": max_categories, "top_categories": top_categories,
+                     "input_bits": input_bits, "test_data": test_data, "val_data": val_data,
+                     "split_column": split_column, "val_fraction": val_fraction, "test_fraction": test_fraction}
     if resume is not None:
-        fixed = {"--config": config_file, "--task": task, "--data": data, "--label": label, "--luts": k,
+        fixed = {"--config": config_file, "--task": task, "--data": data, "--luts": k,
+                 **{"--" + key.replace("_", "-"): value for key, value in table_options.items()},
                  "--population": population, "--seed": seed, "--layers": layers, "--group-size": group_size,
                  "--bits": bits, "--encoder": encoder, "--threshold-bits": threshold_bits, "--start": start,
                  "--refit": refit, "--select-on": select_on, "--max-luts": max_luts, "--max-depth": max_depth,
@@ -157,8 +182,9 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
         options.update({key: value for key, value in flags.items() if value is not None})
         if options.get("time_limit") is not None and "generations" not in options:
             options["generations"] = UNTIL_TIME_LIMIT
-        if label is not None:
-            options.setdefault("task_options", {})["label"] = label
+        for key, value in table_options.items():
+            if value is not None:
+                options.setdefault("task_options", {})[key] = value
         config = EvolveConfig.from_dict(options, where=str(config_file) if config_file else "options")
         if config.out is None:
             config.out = f"runs/{config.task}-k{config.k}-s{config.seed}"
@@ -192,15 +218,22 @@ def evolve(config_file, task, data, label, k, generations, population, seed, lay
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
 @click.option("--max-vectors", type=int, default=None, help="Keep only the first N vectors (quick simulations).")
 @click.option("--no-vectors", is_flag=True, help="Write no test vectors (for synthesis only; hcl sim refuses it).")
+@click.option("--vectors", "vectors_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Golden vectors for the rows of this CSV/NPZ file (your own rows, coded by the network's input "
+                   "map) instead of the task's split.")
 @click.option("--vectors-extra", type=click.IntRange(0, 100_000), default=0, show_default=True,
               help="Append up to N vectors chosen to exercise truth-table addresses the others miss (from the "
                    "task's training rows and random inputs); hcl sim reports the coverage.")
 def emit_vhdl(network, out, entity, registers, family, task, data, seed, split, max_vectors, no_vectors,
-              vectors_extra):
+              vectors_file, vectors_extra):
     """Write a network as VHDL-2008 with its manifest and golden test vectors."""
     from hcl.emit import emit
+    from hcl.errors import ConfigError
+    if vectors_file is not None and (no_vectors or task or data):
+        raise ConfigError("--vectors FILE gives the vectors: drop --no-vectors, --task and --data")
     m = emit(network, out, entity=entity, registers=registers, family=family, task=task, data=data, seed=seed,
-             split=split, max_vectors=max_vectors, vectors=not no_vectors, vectors_extra=vectors_extra)
+             split=split, max_vectors=max_vectors, vectors=not no_vectors, vectors_extra=vectors_extra,
+             vectors_file=vectors_file)
     latency = "combinational" if m["latency_cycles"] == 0 else f"latency {m['latency_cycles']} cycles"
     click.echo(f"{out}/{m['files'][0]}: entity {m['top']}, registers {m['registers']} ({latency}), "
                f"{m['luts']} LUTs estimated ({m['luts_encoder']} encoder + {m['luts_network']} network + "
@@ -208,8 +241,37 @@ def emit_vhdl(network, out, entity, registers, family, task, data, seed, split, 
     if m["vectors"]:
         src = m["vector_source"]
         extra = f" + {src['extra']} chosen for table coverage" if src.get("extra") else ""
-        click.echo(f"{out}/{m['vectors']}: {m['n_vectors']} vectors ({src['task']} {src['split']}, seed {src['seed']}"
-                   f"{extra}, golden outputs from hcl.reference)")
+        origin = f"{src['task']} {src['split']}, seed {src['seed']}" if src["task"] else f"rows of {src['data']}"
+        click.echo(f"{out}/{m['vectors']}: {m['n_vectors']} vectors ({origin}{extra}, golden outputs from "
+                   "hcl.reference)")
+
+
+@main.command()
+@click.argument("network", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--data", required=True, type=click.Path(path_type=Path),
+              help="CSV or NPZ file of rows (the columns the network was trained on; the label column optional).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write row, class, class_name, score_<class>... (and label, correct) as CSV here.")
+@click.option("--label", default=None, help="Label column, when it is not the one the network was trained with.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (rows, accuracy, out).")
+def predict(network, data, out, label, as_json):
+    """Class and scores of a network for every row of a file (the golden model the RTL equals)."""
+    from hcl.predict import predict as run_predict, write
+    pred = run_predict(network, data, label=label)
+    if out is not None:
+        write(pred, out)
+    summary = {"rows": int(len(pred.classes)), "accuracy": pred.accuracy, "label": pred.label,
+               "out": str(out) if out else None,
+               "counts": {n: int((pred.classes == c).sum()) for c, n in enumerate(pred.names)}}
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    acc = f", accuracy {pred.accuracy:.4f} against column {pred.label!r}" if pred.accuracy is not None else \
+        " (no label column: no accuracy)"
+    click.echo(f"{data}: {summary['rows']} rows{acc}")
+    click.echo("predicted: " + ", ".join(f"{n} {k}" for n, k in summary["counts"].items()))
+    if out is not None:
+        click.echo(f"predictions: {out}")
 
 
 @main.command()

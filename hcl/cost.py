@@ -118,35 +118,49 @@ def _chunks(t: int, width: int) -> list[tuple[int, int]]:
 
 
 def encoder_cost(encoder: dict[str, Any] | None, used: np.ndarray | None = None) -> tuple[int, int]:
-    """(LUTs, levels) of the comparators whose bits are `used` (default: all)."""
+    """(LUTs, levels) of the comparators whose bits are `used` (default: all); each on its feature's own word."""
     enc = encoder or {}
-    width = enc.get("input_width")
     bits = enc.get("bits", [])
-    if not width or not bits:
+    if not enc.get("input_width") or not bits:
         return 0, 0
-    signed = bool(enc.get("signed", False))
     if used is not None:
         bits = [b for b, u in zip(bits, used.tolist()) if u]
         if not bits:
             return 0, 0
-    if -(-width // CHUNK_BITS) > LOGIC_CHUNKS:
-        return _carry_encoder_cost(bits, width, signed)
+    n_features = int(enc.get("n_features") or 1 + max(b[0] for b in bits))
+    widths = _per_feature(enc["input_width"], n_features)
+    signs = _per_feature(bool(enc.get("signed", False)) if not isinstance(enc.get("signed"), list)
+                         else enc["signed"], n_features)
+    width = np.array([widths[b[0]] for b in bits], dtype=np.int64)
+    signed = np.array([bool(signs[b[0]]) for b in bits])
+    carry = -(-width // CHUNK_BITS) > LOGIC_CHUNKS
+    luts, levels = _carry_encoder_cost([b for b, c in zip(bits, carry) if c], widths, signs) if carry.any() else (0, 0)
+    logic = ~carry
+    if not logic.any():
+        return luts, levels
     # plain logic (up to two chunks): vectorized, since the search prices thousands of comparators per generation
-    t = np.array([b[2] for b in bits], dtype=np.int64) + ((1 << (width - 1)) if signed else 0)
-    eq = np.array([b[1] == "==" for b in bits])
+    width, signed = width[logic], signed[logic]
+    t = np.array([b[2] for b, l in zip(bits, logic) if l], dtype=np.int64) + np.where(signed, 1 << (width - 1), 0)
+    eq = np.array([b[1] == "==" for b, l in zip(bits, logic) if l])
     low = t & -t
     nbits = np.where((t <= 0) | (t >= (1 << width)), 0, width - np.log2(np.maximum(low, 1)).astype(np.int64))
     nbits = np.where(eq, width, nbits)
     wide = nbits > LUT_INPUTS
-    luts = int((nbits >= 2).sum() - wide.sum() + np.ceil((nbits[wide] - 1) / (LUT_INPUTS - 1)).sum())
-    levels = 0 if not (nbits >= 2).any() else (comparator_cost(int(nbits.max()))[1])
+    luts += int((nbits >= 2).sum() - wide.sum() + np.ceil((nbits[wide] - 1) / (LUT_INPUTS - 1)).sum())
+    if (nbits >= 2).any():
+        levels = max(levels, comparator_cost(int(nbits.max()))[1])
     return luts, levels
 
 
-def _carry_encoder_cost(bits: list, width: int, signed: bool) -> tuple[int, int]:
+def _per_feature(value, n_features: int) -> list:
+    return list(value) if isinstance(value, list) else [value] * n_features
+
+
+def _carry_encoder_cost(bits: list, widths: list[int], signs: list[bool]) -> tuple[int, int]:
     """Comparators on words of 3+ chunks: two LUTs per distinct (feature, chunk, chunk value) feeding a CARRY4."""
     chunks: set[tuple[int, int, int]] = set()
     for feature, op, t in bits:
+        width, signed = widths[feature], bool(signs[feature])
         if comparator_bits(t, width, op, signed) == 0:
             continue
         tu = int(t) + ((1 << (width - 1)) if signed and op != "==" else 0)

@@ -5,9 +5,10 @@ turns it into VHDL. Nothing here assembles VHDL text.
 
 The emitted entity computes exactly what ``hcl.reference`` computes (the semantics of ``hcl.network``):
 
-* ``x``: the raw integer features as one flat vector, feature ``f`` in ``x((f+1)*W-1 downto f*W)`` (W =
-  ``input_width``, unsigned or two's complement as the encoder says). One port keeps the interface the same for 8
-  and for 784 features and lets a testbench drive a whole sample with one write.
+* ``x``: the raw integer features as one flat vector, feature 0 at the least significant end, each feature in a
+  word of its own width (``input_width``: one for all, or one per feature; unsigned or two's complement as the
+  encoder says; offsets from ``Encoder.word_offsets``). One port keeps the interface the same for 8 and for 784
+  features and lets a testbench drive a whole sample with one write.
 * the encoder: one comparator per input bit, ``x[f] >= T`` or ``x[f] = V``, on the raw word;
 * one constant truth table ``std_logic_vector(2**K-1 downto 0)`` per LUT, indexed by its K input bits (input 0 is
   the least significant address bit), so synthesis maps each onto one physical LUT;
@@ -72,7 +73,7 @@ score_array_t index_array_t to_sl popcount xw enc enc_q am_val am_idx scores_w s
 """.split())
 
 _BASIC_ID = re.compile(r"[A-Za-z](?:_?[A-Za-z0-9])*\Z")
-_LAYER_NAME = re.compile(r"(l\d+(_q)?|tt_l\d+_\d+(_hi|_lo)?|grp\d+|words|regs)\Z", re.IGNORECASE)
+_LAYER_NAME = re.compile(r"(l\d+(_q)?|tt_l\d+_\d+(_hi|_lo)?|grp\d+|xw_\d+|words|regs)\Z", re.IGNORECASE)
 _MAX_ID = 96
 
 
@@ -153,12 +154,25 @@ def _bits(value: int, width: int) -> str:
     return format(value & ((1 << width) - 1), f"0{width}b")
 
 
+def _words(enc, inputs: dict | None) -> list[dict[str, Any]]:
+    """Each feature's input word: where it sits on the port `x`, its width and VHDL type, and (for a network
+    trained on a user's table) the column it comes from and how that column is coded."""
+    about = [""] * enc.n_features
+    if inputs is not None:
+        from hcl.tasks.columns import InputMap
+        about = [comment_text(f"{c.name!r}: {c.describe()}") for c in InputMap.from_dict(inputs).columns]
+    return [{"f": f, "lo": o, "hi": o + w - 1, "width": w, "signed": s, "type": "signed" if s else "unsigned",
+             "about": about[f]}
+            for f, (o, w, s) in enumerate(zip(enc.word_offsets(), enc.widths, enc.signs))]
+
+
 def _comparators(enc) -> list[dict[str, Any]]:
-    width, signed = enc.input_width, enc.signed
-    lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
+    from hcl.encode import word_range
     rows = []
     for bit, (f, op, t) in enumerate(zip(enc.features.tolist(), enc.ops, enc.thresholds.tolist())):
         t = int(t)
+        width, signed = enc.widths[f], enc.signs[f]
+        lo, hi = word_range(width, signed)
         # A threshold outside the word's range makes the comparison constant; emitting it as a constant also
         # keeps an out-of-range literal out of the VHDL.
         const = None
@@ -168,6 +182,7 @@ def _comparators(enc) -> list[dict[str, Any]]:
             const = "0"
         levels = 0 if const else max(1, cost.comparator_cost(cost.comparator_bits(t, width, op))[1])
         rows.append({"bit": bit, "feature": int(f), "op": ">=" if op == ">=" else "=", "src_op": op, "value": t,
+                     "width": width, "type": "signed" if signed else "unsigned",
                      "literal": _bits(t, width) if const is None else "", "const": const or "", "levels": levels})
     return rows
 
@@ -271,9 +286,11 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
         "k": net.k,
         "n_inputs": net.n_inputs,
         "n_features": enc.n_features,
-        "input_width": enc.input_width,
-        "signed": bool(enc.signed),
-        "word_type": "signed" if enc.signed else "unsigned",
+        "input_width": list(enc.input_width) if isinstance(enc.input_width, tuple) else enc.input_width,
+        "signed": list(enc.signed) if isinstance(enc.signed, tuple) else bool(enc.signed),
+        "uniform_words": not isinstance(enc.input_width, tuple) and not isinstance(enc.signed, tuple),
+        "words": _words(enc, net.meta.get("inputs")),
+        "port_width": enc.port_width,
         "layer_sizes": net.layer_sizes,
         "n_classes": net.n_classes,
         "score_width": score_width,
@@ -321,8 +338,9 @@ def golden(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return reference.winner(scores), scores
 
 
-def check_inputs(X: np.ndarray, width: int, signed: bool, where: str) -> np.ndarray:
-    """Raw inputs as int64, each within the port's word, or DataError naming the first that is not."""
+def check_inputs(X: np.ndarray, enc, where: str) -> np.ndarray:
+    """Raw inputs as int64, each within its feature's word, or DataError naming the first that is not."""
+    from hcl.encode import word_range
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] == 0:
         raise DataError(f"{where}: expected a non-empty 2-D array [samples, features], got shape {X.shape}")
@@ -330,12 +348,13 @@ def check_inputs(X: np.ndarray, width: int, signed: bool, where: str) -> np.ndar
         if not (np.issubdtype(X.dtype, np.floating) and np.isfinite(X).all() and (X == np.round(X)).all()):
             raise DataError(f"{where}: features must be integers for the RTL's integer input words")
     Xi = X.astype(np.int64)
-    lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
+    lo, hi = np.array([word_range(w, s) for w, s in zip(enc.widths, enc.signs)], dtype=np.int64).T
     bad = np.argwhere((Xi < lo) | (Xi > hi))
     if len(bad):
         r, c = bad[0]
-        raise DataError(f"{where}: sample {r}, feature {c} = {Xi[r, c]} does not fit a {width}-bit "
-                        f"{'signed' if signed else 'unsigned'} input word ({lo}..{hi})")
+        width, signed = enc.widths[c], enc.signs[c]
+        raise DataError(f"{where}: sample {r}, feature {c} = {Xi[r, c]} does not fit its {width}-bit "
+                        f"{'signed' if signed else 'unsigned'} input word ({lo[c]}..{hi[c]})")
     return Xi
 
 
@@ -380,13 +399,13 @@ def _extra_vectors(net: Network, enc, X: np.ndarray, n: int, task, data, seed, s
     from hcl.coverage import extra_vectors
     if n < 0:
         raise ConfigError(f"--vectors-extra {n}: must be 0 or more")
-    lo, hi = (-(1 << (enc.input_width - 1)), (1 << (enc.input_width - 1))) if enc.signed else \
-        (0, 1 << enc.input_width)
+    from hcl.encode import word_range
     rng = np.random.default_rng([int(source.get("seed") or 0), 0xC0FE])
-    pools = [rng.integers(lo, hi, size=(max(1000, 4 * n), enc.n_features), dtype=np.int64)]
+    lo, hi = np.array([word_range(w, s) for w, s in zip(enc.widths, enc.signs)], dtype=np.int64).T
+    pools = [rng.integers(lo, hi, size=(max(1000, 4 * n), enc.n_features), dtype=np.int64, endpoint=True)]
     if source.get("task"):
         train, _ = task_vectors(net, task, data, seed, "train", None)
-        train = check_inputs(train, enc.input_width, enc.signed, f"{source['task']} train")
+        train = check_inputs(train, enc, f"{source['task']} train")
         pools.insert(0, train[rng.permutation(len(train))[:max(1000, 4 * n)]])
     return extra_vectors(net, X, np.concatenate(pools), n)
 
@@ -396,12 +415,13 @@ def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: s
          registers: str = "none", family: str = "ultrascale", task: str | None = None,
          data: str | os.PathLike | None = None, seed: int | None = None, split: str = "test",
          max_vectors: int | None = None, X: np.ndarray | None = None, vectors: bool = True,
-         vectors_extra: int = 0) -> dict[str, Any]:
+         vectors_extra: int = 0, vectors_file: str | os.PathLike | None = None) -> dict[str, Any]:
     """Write ``<top>.vhd``, ``vectors.txt`` and ``manifest.json`` (last) into `out`; return the manifest.
 
     `X` gives raw input vectors directly instead of loading a task; ``vectors=False`` writes none (the design is
     then for synthesis only and ``hcl sim`` refuses it). `vectors_extra` appends up to that many vectors chosen to
     exercise truth-table addresses the others miss (hcl.coverage), from the task's training split and random words.
+    `vectors_file` takes the vectors from the rows of a user's CSV/NPZ file, through the network's input map.
     """
     net = network if isinstance(network, Network) else Network.load(network)
     d = design_data(net, entity, registers, family)
@@ -411,7 +431,12 @@ def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: s
     source: dict[str, Any] | None = None
     text, n_vectors = None, 0
     if vectors:
-        if X is None:
+        if vectors_file is not None:
+            from hcl.tasks.tabular import rows_for_network
+            X, _, _ = rows_for_network(vectors_file, net.meta.get("inputs"), enc.n_features, net.classes)
+            X = X[:max_vectors] if max_vectors is not None else X
+            source = {"task": None, "split": None, "seed": None, "options": {}, "data": str(vectors_file)}
+        elif X is None:
             X, source = task_vectors(net, task, data, seed, split, max_vectors)
         else:
             source = {"task": None, "split": None, "seed": None, "options": {}, "data": "array"}
@@ -419,8 +444,7 @@ def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: s
         if X.shape[1] != enc.n_features:
             raise DataError(f"test vectors have {X.shape[1]} features but the network's encoder expects "
                             f"{enc.n_features}")
-        Xi = check_inputs(X, enc.input_width, enc.signed, f"{source['task'] or 'input'} {source['split'] or ''}"
-                          .strip())
+        Xi = check_inputs(X, enc, f"{source['task'] or 'input'} {source['split'] or ''}".strip())
         if vectors_extra:
             extra = _extra_vectors(net, enc, Xi, vectors_extra, task, data, seed, source)
             source["extra"] = int(len(extra))
@@ -445,7 +469,11 @@ def emit(network: Network | str | os.PathLike, out: str | os.PathLike, entity: s
         "latency_cycles": d["latency"],
         "ports": {"clk": "clk", "rst": "rst", "in_valid": "in_valid", "x": "x", "out_valid": "out_valid",
                   "class_idx": "class_idx", "scores": "scores"},
-        "x_layout": "feature f is x((f+1)*input_width-1 downto f*input_width)",
+        "x_layout": ("feature f is x((f+1)*input_width-1 downto f*input_width)" if d["uniform_words"] else
+                     "feature f is x(input_offsets[f]+input_width[f]-1 downto input_offsets[f])"),
+        "input_offsets": [w["lo"] for w in d["words"]],
+        "input_columns": [w["about"] for w in d["words"]] if net.meta.get("inputs") else None,
+        "port_width": d["port_width"],
         "scores_layout": "class c is scores((c+1)*score_width-1 downto c*score_width)",
         "task": net.task,
         "k": net.k,

@@ -4,6 +4,10 @@ Every encoded bit is one comparator that hardware builds directly on the raw inp
 thermometer level) or ``x[f] == V`` (a one-hot category). Thresholds are fitted on the training split only. For
 integer inputs the thresholds are integers, so the RTL compares exactly what the Python model compares.
 
+Input words: each feature is one raw word of its own width, unsigned or two's complement (``input_width`` and
+``signed``: one value for every feature, or a list with one per feature). ``word_range`` is the one rule for the
+values a word holds; emit, the testbench and the proof lay the words out with ``word_offsets``.
+
 Packing: sample ``s`` is bit ``s % 64`` of word ``s // 64``; a packed matrix is uint64 ``[n_bits, n_words]`` and
 the padding bits of the last word are zero.
 """
@@ -17,6 +21,7 @@ import numpy as np
 
 from hcl import schemas
 from hcl.errors import ConfigError, DataError, NetworkFormatError
+from hcl.tasks.columns import word_range  # noqa: F401  (the one rule of a word's range, re-exported for emit)
 
 METHODS = ("quantile", "uniform")
 OPS = (">=", "==")
@@ -28,8 +33,8 @@ class Encoder:
     features: np.ndarray        # int64 [n_bits]: which raw feature each bit compares
     ops: list[str]              # per bit: ">=" or "=="
     thresholds: np.ndarray      # int64 (integer inputs) or float64 [n_bits]
-    input_width: int | None     # raw input word width in bits; None for float inputs
-    signed: bool = False
+    input_width: int | tuple[int, ...] | None   # raw word width in bits (one for all or one per feature); None: float
+    signed: bool | tuple[bool, ...] = False
     method: str = "quantile"
     bits_per_feature: int = 0
 
@@ -41,19 +46,38 @@ class Encoder:
     def integer(self) -> bool:
         return self.input_width is not None
 
+    @property
+    def widths(self) -> list[int]:
+        """Width of each feature's input word (integer inputs only)."""
+        return _per_feature(self.input_width, self.n_features)
+
+    @property
+    def signs(self) -> list[bool]:
+        return _per_feature(self.signed, self.n_features)
+
+    def word_offsets(self) -> list[int]:
+        """Bit offset of each feature's word on the flat input port (feature 0 at the least significant end)."""
+        return [int(o) for o in np.concatenate([[0], np.cumsum(self.widths)[:-1]])]
+
+    @property
+    def port_width(self) -> int:
+        return int(sum(self.widths))
+
     # ---- fitting ---------------------------------------------------------------------------------------------
     @classmethod
     def fit(cls, X: np.ndarray, bits: int | Sequence[int] = 4, method: str = "quantile",
-            categorical: Sequence[int] = (), input_width: int | None = None, signed: bool = False,
-            max_categories: int = 32, threshold_bits: int | None = None) -> "Encoder":
+            categorical: Sequence[int] = (), input_width: int | Sequence[int] | None = None,
+            signed: bool | Sequence[bool] = False, max_categories: int = 32, threshold_bits: int | None = None,
+            names: Sequence[str] | None = None) -> "Encoder":
         """Fit thresholds on training data `X` [n_samples, n_features].
 
         `bits` is the thermometer resolution per feature (one int for all, or one per feature). Thresholds that
         would give a bit constant over the training data are dropped, so a feature may get fewer bits.
 
-        `threshold_bits` (integer inputs only) rounds each threshold to a multiple of 2^(width - threshold_bits):
-        a comparator ``x >= T`` then depends on the top `threshold_bits` bits of x only, so it fits one LUT6 (or is
-        a plain wire when T is a power of two) instead of a carry chain over the whole word.
+        `threshold_bits` (integer inputs only) rounds each threshold of a feature whose word is wider than that to a
+        multiple of 2^(width - threshold_bits) of its own word: a comparator ``x >= T`` then depends on the top
+        `threshold_bits` bits of x only, so it fits one LUT6 (or is a plain wire when T is a power of two) instead
+        of a carry chain over the whole word. `names` name the features in messages.
         """
         X = np.asarray(X)
         check_data(X, "training data")
@@ -64,20 +88,23 @@ class Encoder:
         if len(per_feature) != n_features or any(int(b) < 1 for b in per_feature):
             raise ConfigError(f"encoder bits: need one value >= 1 per feature ({n_features} features)")
         integer = input_width is not None
-        if threshold_bits is not None and (not integer or not 1 <= threshold_bits <= input_width):
-            raise ConfigError(f"threshold_bits: needs integer inputs and a value in 1..input_width, got {threshold_bits}")
-        step = 1 << (input_width - threshold_bits) if threshold_bits is not None else 1
+        input_width, signed = _compact(input_width, n_features, "input_width"), _compact(signed, n_features, "signed")
+        if threshold_bits is not None and (not integer or not 1 <= threshold_bits <= 64):
+            raise ConfigError(f"threshold_bits: needs integer inputs and a value in 1..64, got {threshold_bits}")
+        widths = _per_feature(input_width, n_features) if integer else [0] * n_features
         feats, ops, thr = [], [], []
         for f in range(n_features):
             col = X[:, f]
             if f in set(categorical):
                 values = np.unique(col)
                 if len(values) > max_categories:
-                    raise DataError(f"column {f}: {len(values)} categories exceed {max_categories}; "
+                    name = repr(names[f]) if names is not None else str(f)
+                    raise DataError(f"column {name}: {len(values)} categories exceed {max_categories}; "
                                     "is it really categorical?")
                 for v in values:
                     feats.append(f), ops.append("=="), thr.append(v)
                 continue
+            step = 1 << (widths[f] - threshold_bits) if threshold_bits and widths[f] > threshold_bits else 1
             for t in _thermometer(col, int(per_feature[f]), method, integer, step):
                 feats.append(f), ops.append(">="), thr.append(t)
         if not feats:
@@ -110,8 +137,8 @@ class Encoder:
             "method": self.method,
             "bits_per_feature": self.bits_per_feature,
             "n_features": self.n_features,
-            "input_width": self.input_width,
-            "signed": self.signed,
+            "input_width": list(self.input_width) if isinstance(self.input_width, tuple) else self.input_width,
+            "signed": list(self.signed) if isinstance(self.signed, tuple) else self.signed,
             "bits": [[int(f), op, t] for f, op, t in zip(self.features, self.ops, thr)],
         }
 
@@ -124,6 +151,9 @@ class Encoder:
         def bad(msg: str) -> NetworkFormatError:
             return NetworkFormatError(f"encoder.{msg}")
         n_features, width, bits = d["n_features"], d.get("input_width"), d["bits"]
+        for key in ("input_width", "signed"):
+            if isinstance(d.get(key), list) and len(d[key]) != n_features:
+                raise bad(f"{key}: {len(d[key])} entries, need one per feature ({n_features})")
         feats, ops, thr = [], [], []
         for i, (feature, op, threshold) in enumerate(bits):
             if feature >= n_features:
@@ -134,8 +164,23 @@ class Encoder:
         if expect_bits is not None and len(bits) != expect_bits:
             raise bad(f"bits: {len(bits)} comparisons but the network has n_inputs={expect_bits}")
         dtype = np.int64 if width is not None else np.float64
-        return cls(n_features, np.asarray(feats, dtype=np.int64), ops, np.asarray(thr, dtype=dtype), width,
-                   d.get("signed", False), d.get("method", ""), d.get("bits_per_feature", 0))
+        return cls(n_features, np.asarray(feats, dtype=np.int64), ops, np.asarray(thr, dtype=dtype),
+                   _compact(width, n_features, "input_width"), _compact(d.get("signed", False), n_features, "signed"),
+                   d.get("method", ""), d.get("bits_per_feature", 0))
+
+
+def _per_feature(value, n_features: int) -> list:
+    return list(value) if isinstance(value, (tuple, list)) else [value] * n_features
+
+
+def _compact(value, n_features: int, what: str):
+    """One value when every feature has the same (the file format's short form), else a tuple per feature."""
+    if value is None or not isinstance(value, (tuple, list, np.ndarray)):
+        return value
+    values = [v.item() if isinstance(v, np.generic) else v for v in value]
+    if len(values) != n_features:
+        raise ConfigError(f"encoder {what}: {len(values)} values for {n_features} features")
+    return values[0] if len(set(values)) == 1 else tuple(values)
 
 
 def _thermometer(col: np.ndarray, bits: int, method: str, integer: bool, step: int = 1) -> list:

@@ -38,21 +38,21 @@ def _table_bits(table: int, k: int) -> str:
 def reference_verilog(net: Network, enc: Encoder, score_width: int, index_width: int, latency: int,
                       top: str = REFERENCE_TOP) -> str:
     """Verilog-2005 module `top` with the emitted entity's ports, computing the network by hcl.reference's rules."""
-    width, n_features, n_classes = enc.input_width, enc.n_features, net.n_classes
+    n_features, n_classes = enc.n_features, net.n_classes
     own_width = max(score_bits(len(g)) for g in net.groups)
     if score_width < own_width:
         raise ValueError(f"score width {score_width} cannot hold a popcount of {max(map(len, net.groups))}")
     v = [f"// Reference netlist of a LUT network, written by hcl.netlist (not by the VHDL template).",
          f"module {top} (",
          "  input wire clk, input wire rst, input wire in_valid,",
-         f"  input wire [{n_features * width - 1}:0] x,",
+         f"  input wire [{enc.port_width - 1}:0] x,",
          "  output wire out_valid,",
          f"  output wire [{index_width - 1}:0] class_idx,",
          f"  output wire [{n_classes * score_width - 1}:0] scores",
          ");"]
-    for f in range(n_features):
-        word = f"x[{(f + 1) * width - 1}:{f * width}]"
-        ext = f"{{{{{_WIDE - width}{{{word}[{width - 1}]}}}}, {word}}}" if enc.signed else \
+    for f, (offset, width, signed) in enumerate(zip(enc.word_offsets(), enc.widths, enc.signs)):
+        word = f"x[{offset + width - 1}:{offset}]"
+        ext = f"{{{{{_WIDE - width}{{{word}[{width - 1}]}}}}, {word}}}" if signed else \
               f"{{{_WIDE - width}'d0, {word}}}"
         v.append(f"  wire signed [{_WIDE - 1}:0] w{f} = {ext};")
     v.append(f"  wire [{net.n_inputs - 1}:0] e;")

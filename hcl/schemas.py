@@ -32,9 +32,12 @@ ENCODER = {
         "bits_per_feature": {"type": "integer", "minimum": 0, "maximum": INT32_MAX,
                              "x-expect": f"an integer 0..{INT32_MAX}"},
         "n_features": _size,
-        "input_width": {"type": ["integer", "null"], "minimum": 1, "maximum": 64,
-                        "x-expect": "an integer 1..64 or null"},
-        "signed": {"type": "boolean", "x-expect": "true or false"},
+        "input_width": {"oneOf": [{"type": ["integer", "null"], "minimum": 1, "maximum": 64},
+                                  {"type": "array", "minItems": 1,
+                                   "items": {"type": "integer", "minimum": 1, "maximum": 64}}],
+                        "x-expect": "an integer 1..64, null, or a list of them (one per feature)"},
+        "signed": {"oneOf": [{"type": "boolean"}, {"type": "array", "minItems": 1, "items": {"type": "boolean"}}],
+                   "x-expect": "true or false, or a list of them (one per feature)"},
         "bits": {
             "type": "array", "minItems": 1, "x-expect": "a non-empty list of [feature, op, threshold]",
             "items": {
@@ -50,12 +53,47 @@ ENCODER = {
     },
 }
 
+# meta.inputs: how a table's columns become the input words (hcl.tasks.columns).
+_name = {"type": "string", "minLength": 1, "x-expect": "a column name"}
+INPUTS = {
+    "type": "object", "x-expect": "an object", "required": ["label", "features"],
+    "properties": {
+        "label": _name,
+        "features": {
+            "type": "array", "minItems": 1, "x-expect": "a non-empty list of column maps",
+            "items": {
+                "type": "object", "required": ["name", "kind"], "x-expect": "an object",
+                "properties": {
+                    "name": _name,
+                    "kind": {"enum": ["raw", "categorical", "fixed"], "x-expect": "'raw', 'categorical' or 'fixed'"},
+                    "values": {"type": "array", "items": {"type": "string"}, "x-expect": "a list of strings"},
+                    "other": {"type": "boolean", "x-expect": "true or false"},
+                    "bits": {"type": "integer", "minimum": 1, "maximum": 64, "x-expect": "an integer 1..64"},
+                    "signed": {"type": "boolean", "x-expect": "true or false"},
+                    "frac": {"type": "integer", "minimum": -1000, "maximum": 1000,
+                             "x-expect": "an integer -1000..1000"},
+                    "offset": {"type": "integer", "minimum": INT64_MIN, "maximum": INT64_MAX,
+                               "x-expect": f"an integer {INT64_MIN}..{INT64_MAX}"},
+                },
+                "allOf": [
+                    {"if": {"properties": {"kind": {"const": "categorical"}}},
+                     "then": {"required": ["values"]}},
+                    {"if": {"properties": {"kind": {"const": "fixed"}}},
+                     "then": {"required": ["bits", "frac", "offset"]}},
+                    {"if": {"properties": {"kind": {"const": "raw"}}}, "then": {"required": ["bits"]}},
+                ],
+            },
+        },
+    },
+}
+
 META = {
     "type": "object", "x-expect": "an object",
     "properties": {
         "seed": {"type": "integer", "minimum": 0, "maximum": INT64_MAX, "x-expect": f"an integer 0..{INT64_MAX}"},
         "task_options": {"type": "object", "x-expect": "an object"},
         "data": {"type": ["string", "null"], "x-expect": "a path or null"},
+        "inputs": INPUTS,
     },
 }
 
@@ -97,6 +135,7 @@ _TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
 StrictValidator = validators.extend(Draft202012Validator, type_checker=_TYPES)
 _NETWORK_VALIDATOR = StrictValidator(NETWORK)
 ENCODER_VALIDATOR = StrictValidator(ENCODER)
+INPUTS_VALIDATOR = StrictValidator(INPUTS)
 _FIRST = ("format", "version")      # a file that is no hcl network says so before anything else
 
 

@@ -167,11 +167,11 @@ def _counterexample(net: Network, manifest: dict[str, Any], model: dict[tuple[in
     bits = model.get((first, "in_x"))
     if bits is None or set(bits) - {"0", "1"}:
         return {}
-    width, n = enc.input_width, enc.n_features
     value = int(bits, 2)
-    x = [(value >> (f * width)) & ((1 << width) - 1) for f in range(n)]
-    if enc.signed:
-        x = [v - (1 << width) if v >> (width - 1) else v for v in x]
+    x = []
+    for offset, width, signed in zip(enc.word_offsets(), enc.widths, enc.signs):
+        v = (value >> offset) & ((1 << width) - 1)
+        x.append(v - (1 << width) if signed and v >> (width - 1) else v)
     X = np.array([x], dtype=np.int64)
     cls, scores = emit.golden(net, X)
     sw = int(manifest["score_width"])

@@ -58,7 +58,11 @@ class Design:
         if vectors is None:
             raise RuntimeError(f"{root}: the design was emitted without test vectors")
         self.latency = int(m["latency_cycles"])
-        self.n_features, self.width, self.signed = int(m["n_features"]), int(m["input_width"]), bool(m["signed"])
+        self.n_features = int(m["n_features"])
+        # One width for every feature, or one per feature (laid out from feature 0 at the least significant end).
+        per = (lambda v: list(v) if isinstance(v, list) else [v] * self.n_features)
+        self.widths = [int(w) for w in per(m["input_width"])]
+        self.offsets = [sum(self.widths[:f]) for f in range(self.n_features)]
         self.n_classes, self.score_width = int(m["n_classes"]), int(m["score_width"])
         self.ports = m["ports"]
         self.vectors = self._read_vectors(Path(vectors))
@@ -96,10 +100,10 @@ class Design:
         return rows
 
     def pack(self, x: list[int]) -> int:
-        """Feature f in bits [(f+1)*W-1 : f*W]; negative values as W-bit two's complement."""
-        mask, word = (1 << self.width) - 1, 0
-        for f, value in enumerate(x):
-            word |= (value & mask) << (f * self.width)
+        """Feature f in bits [offset_f + W_f - 1 : offset_f]; negative values as W_f-bit two's complement."""
+        word = 0
+        for value, width, offset in zip(x, self.widths, self.offsets):
+            word |= (value & ((1 << width) - 1)) << offset
         return word
 
     def port(self, dut, name: str):

@@ -35,6 +35,12 @@ def make_tiny(seed: int = 0, n: int = 600, n_features: int = 6, n_classes: int =
                    tuple(f"c{i}" for i in range(n_classes)), input_width=6)
 
 
+@pytest.fixture(autouse=True)
+def _table_cache(tmp_path_factory, monkeypatch):
+    """Each test session parses tables into its own cache (hcl.tasks.cache), never the user's ~/.cache."""
+    monkeypatch.setenv("HCL_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "hcl-cache"))
+
+
 @register("tiny")
 def _tiny_task(seed: int = 0, data=None, **options) -> Dataset:
     return make_tiny(seed, **options)

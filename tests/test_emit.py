@@ -259,7 +259,7 @@ def test_errors_name_the_problem(tmp_path):
         floaty = net.copy()
         floaty.encoder = Encoder.fit(make_tiny().X_train.astype(float), bits=3).to_dict()
         emit(floaty, tmp_path)
-    with pytest.raises(DataError, match="does not fit a 6-bit unsigned"):
+    with pytest.raises(DataError, match="does not fit its 6-bit unsigned"):
         emit(net, tmp_path, X=np.full((3, 6), 64))
     with pytest.raises(DataError, match="expects 6"):
         emit(net, tmp_path, X=np.zeros((3, 5), dtype=np.int64))

@@ -111,7 +111,10 @@ def test_encoder_section_is_validated(tmp_path, tiny):
 
 
 @pytest.mark.parametrize("edit,message", [
-    (lambda e: e.update(signed="yes"), "encoder.signed: expected true or false, got 'yes'"),
+    (lambda e: e.update(signed="yes"), "encoder.signed: expected true or false, or a list of them (one per feature), "
+                                       "got 'yes'"),
+    (lambda e: e.update(input_width=[6, 0]), "encoder.input_width: expected an integer 1..64, null, or a list"),
+    (lambda e: e.update(input_width=[6, 6]), "encoder.input_width: 2 entries, need one per feature (6)"),
     (lambda e: e.update(bits_per_feature="4"), "encoder.bits_per_feature: expected an integer"),
     (lambda e: e.update(bits_per_feature=[4]), "encoder.bits_per_feature: expected an integer"),
     (lambda e: e["bits"][0].__setitem__(2, 2**63), "encoder.bits[0][2]: expected a number"),

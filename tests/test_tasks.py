@@ -245,10 +245,11 @@ def test_csv_integers_categories_and_string_labels(tmp_path):
     ds = load_task("file", data=path, label="outcome")
     assert ds.classes == ("no", "yes")
     assert ds.n_features == 3 and ds.categorical == (1,)
-    assert ds.extra["categories"]["colour"] == ["blue", "green", "red"]
-    assert ds.X_train.dtype == np.int64 and ds.signed
-    # -5..99 needs 8 bits in two's complement.
-    assert ds.input_width == 8
+    colour = ds.extra["inputs"]["features"][1]
+    assert colour == {"name": "colour", "kind": "categorical", "values": ["blue", "green", "red"], "other": False}
+    # Each feature its own word: -5..99 needs 8 bits in two's complement, 3 colours 2 bits, counts 0..7 3 bits.
+    assert ds.X_train.dtype == np.int64 and ds.signed == (True, False, False)
+    assert ds.input_width == (8, 2, 3)
     assert (len(ds.y_train), len(ds.y_val), len(ds.y_test)) == (42, 9, 9)
     assert_disjoint(ds)
     again = load_task("file", data=path, label="outcome")
@@ -259,7 +260,10 @@ def test_csv_integers_categories_and_string_labels(tmp_path):
 def test_csv_float_features_and_default_label(tmp_path):
     rows = [f"{i * 0.5:.2f};{(i * 7) % 11};{i % 3}" for i in range(45)]
     ds = load_task("file", data=write_csv(tmp_path / "f.csv", "a;b;kind", rows))
-    assert ds.input_width is None and ds.X_train.dtype == np.float64
+    # Float columns become 12-bit fixed-point codes (hcl.tasks.columns), integers keep their own word.
+    assert ds.X_train.dtype == np.int64 and ds.input_width == (12, 4)
+    a = ds.extra["inputs"]["features"][0]
+    assert a["kind"] == "fixed" and a["bits"] == 12 and ds.X_train[:, 0].max() <= 4095
     assert ds.classes == ("0", "1", "2") and ds.extra["label"] == "kind"
 
 
@@ -337,7 +341,7 @@ def test_npz_arrays_and_columns(tmp_path):
     np.savez(tmp_path / "cols.npz", height=rng.normal(size=80), colour=np.array(["r", "g"] * 40),
              species=rng.integers(0, 2, size=80))
     ds = load_task("file", data=tmp_path / "cols.npz", label="species")
-    assert ds.input_width is None and ds.categorical == (1,) and ds.classes == ("0", "1")
+    assert ds.input_width == (12, 1) and ds.categorical == (1,) and ds.classes == ("0", "1")
 
     bad = X.astype(float)
     bad[17, 3] = np.nan

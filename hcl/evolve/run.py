@@ -95,6 +95,8 @@ def run_folder_lock(out: Path):
 def _run(problem: Problem, state: SearchState | None, out: Path | None, progress: bool,
          t_start: float) -> EvolveResult:
     config = problem.config
+    for warning in problem.warnings:       # shown even with --quiet; kept in run.json
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     display = Progress(config, enabled=progress)
 
     def on_generation(st: SearchState, row: dict) -> None:
@@ -105,7 +107,10 @@ def _run(problem: Problem, state: SearchState | None, out: Path | None, progress
                 save_checkpoint(problem, st, out / "checkpoint.json")
 
     def should_stop(st: SearchState) -> str | None:
-        if config.time_limit is not None and time.monotonic() - t_start >= config.time_limit:
+        # --time-limit covers the whole run: loading and the start count (t_start), and a generation that would
+        # end after the limit (judged by the last one's length) is not begun.
+        if config.time_limit is not None and \
+                time.monotonic() - t_start + _last_generation_s(st.log) >= config.time_limit:
             return "time-limit"
         return None
 
@@ -129,6 +134,10 @@ def _run(problem: Problem, state: SearchState | None, out: Path | None, progress
     if out is not None:
         save_checkpoint(problem, state, out / "checkpoint.json")
     return finish(problem, state, stopped, out)
+
+
+def _last_generation_s(log: list[dict]) -> float:
+    return log[-1]["elapsed_s"] - log[-2]["elapsed_s"] if len(log) >= 2 else 0.0
 
 
 def _main_thread() -> bool:
@@ -166,7 +175,9 @@ def finish(problem: Problem, state: SearchState, stopped: str, out: Path | None)
 
 def _meta(problem: Problem, net: Network, val: float) -> dict:
     c = problem.config
+    inputs = problem.dataset.extra.get("inputs")      # how a user's file becomes the input words (hcl predict)
     return {"seed": c.seed, "task_options": c.task_options, "data": c.data, "k": c.k,
+            **({"inputs": inputs} if inputs else {}),
             "train_accuracy": round(problem.accuracy(net, "train"), 6), "val_accuracy": round(val, 6),
             "test_accuracy": round(problem.accuracy(net, "test"), 6), "cost": cost.estimate(net),
             "hcl_version": __version__}
@@ -185,11 +196,30 @@ def run_summary(problem: Problem, result: EvolveResult) -> dict:
         "test_accuracy": result.test_accuracy,
         **{k: v for k, v in result.cost.items() if k != "estimate"},
         "pareto_points": len(result.pareto),
+        "warnings": problem.warnings,
+        "splits": split_record(problem),
         "evaluations": result.log[-1]["evaluations"] if result.log else 0,
         "elapsed_s": result.log[-1]["elapsed_s"] if result.log else 0.0,
         "versions": {"hcl": __version__, "python": platform.python_version(), "numpy": np.__version__,
                      "numba": numba.__version__, "deap": deap.__version__},
     }
+
+
+def split_record(problem: Problem) -> dict:
+    """Rows and a sha256 of each split's raw features and labels: two runs used the same data iff these match."""
+    import hashlib
+    out = {}
+    for name in ("train", "val", "test"):
+        X, y = problem.dataset.split(name)
+        h = hashlib.sha256()
+        for a in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
+            h.update(str((a.dtype.str, a.shape)).encode())
+            h.update(a.tobytes())
+        out[name] = {"rows": int(len(y)), "sha256": h.hexdigest()}
+    source = problem.dataset.extra.get("split_source")
+    if source:
+        out["source"] = source
+    return out
 
 
 # ---- checkpoints ------------------------------------------------------------------------------------------------

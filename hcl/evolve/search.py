@@ -83,9 +83,12 @@ class Problem:
         self.dataset = dataset or load_task(config.task, seed=config.seed, data=config.data, **config.task_options)
         ds = self.dataset
         self.bits = config.bits or ds.bits or DEFAULT_BITS
+        names = ds.extra.get("feature_names")
         self.encoder = Encoder.fit(ds.X_train, bits=self.bits, method=config.encoder, categorical=ds.categorical,
                                    input_width=ds.input_width, signed=ds.signed,
-                                   threshold_bits=_threshold_bits(config, ds))
+                                   threshold_bits=_threshold_bits(config, ds), names=names,
+                                   max_categories=ds.extra.get("max_categories", 32))
+        self.warnings = list(ds.extra.get("warnings", ())) + _silent_features(self.encoder, ds, names)
         self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
         self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
         self.train = Evaluator(self.packed["train"], self.labels["train"])
@@ -109,10 +112,26 @@ class Problem:
 
 
 def _threshold_bits(config: EvolveConfig, ds: Dataset) -> int | None:
-    """Rounding applies to integer inputs wider than the requested bits; narrower words compare exactly anyway."""
-    if config.threshold_bits == 0 or ds.input_width is None or ds.input_width <= config.threshold_bits:
+    """Rounding applies to integer inputs (each word wider than the requested bits: the encoder decides per
+    feature; narrower words compare exactly anyway)."""
+    if config.threshold_bits == 0 or ds.input_width is None:
         return None
     return config.threshold_bits
+
+
+def _silent_features(encoder: Encoder, ds: Dataset, names) -> list[str]:
+    """A warning for every feature that varies in the training data but got no comparator (e.g. its thresholds
+    rounded away by --threshold-bits): the network cannot see it."""
+    X = ds.X_train
+    seen = set(encoder.features.tolist())
+    out = []
+    for f in range(encoder.n_features):
+        if f not in seen and X[:, f].min() != X[:, f].max():
+            name = repr(names[f]) if names is not None else f"feature {f}"
+            width = f" of its {encoder.widths[f]}-bit word" if encoder.integer else ""
+            out.append(f"{name} varies in the training data but has no comparator: its thresholds rounded away "
+                       f"(--threshold-bits keeps the top bits{width}); try --threshold-bits 0 or more --bits")
+    return out
 
 
 def default_topology(config: EvolveConfig, n_classes: int) -> tuple[list[int], int]:

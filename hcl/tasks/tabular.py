@@ -91,16 +91,181 @@ def integer_width(lo: int, hi: int) -> tuple[int, bool]:
     return 1 + max(int(hi).bit_length() if hi > 0 else 0, int(-lo - 1).bit_length()), True
 
 
+
+
 # ---- the task ---------------------------------------------------------------------------------------------------
 
+DEFAULT_INPUT_BITS = 12      # float columns: 12-bit fixed-point codes unless --input-bits says otherwise
+DEFAULT_MAX_CATEGORIES = 32
+SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "valid": "val", "test": "test"}
+
+
 @register("file")
-def load_file(seed: int = 0, data=None, label: str | int | None = None, val_fraction: float = 0.15,
-              test_fraction: float = 0.15, **options) -> Dataset:
+def load_file(seed: int = 0, data=None, label: str | int | None = None, features=None, drop=None,
+              categorical=None, numeric=None, max_categories: int = DEFAULT_MAX_CATEGORIES,
+              top_categories: int | None = None, input_bits: int | None = None, test_data=None, val_data=None,
+              split_column: str | int | None = None, val_fraction: float = 0.15, test_fraction: float = 0.15,
+              **options) -> Dataset:
+    """The user's own table (module docstring of hcl.tasks.tablefile for the file formats; hcl.tasks.columns for
+    how each column becomes the word the hardware reads)."""
+    from hcl.tasks.cache import cached_table
+    from hcl.tasks.columns import ColumnMap, InputMap, fit_categorical, fit_fixed
+
     if options:
-        raise ConfigError(f"task 'file': unknown option(s) {', '.join(sorted(options))}; "
-                          "it takes label, val_fraction, test_fraction")
+        raise ConfigError(f"task 'file': unknown option(s) {', '.join(sorted(options))}; it takes label, features, "
+                          "drop, categorical, numeric, max_categories, top_categories, input_bits, test_data, "
+                          "val_data, split_column, val_fraction, test_fraction")
+    _check_int("--max-categories", max_categories, 1, 1 << 16)
+    if top_categories is not None:
+        _check_int("--top-categories", top_categories, 1, 1 << 16)
+    if input_bits is not None:
+        _check_int("--input-bits", input_bits, 1, 32)
     if data is None:
         raise DataError("task 'file' needs a data file: pass --data FILE.csv or FILE.npz (and --label COLUMN)")
+    if split_column is not None and (test_data is not None or val_data is not None):
+        raise ConfigError("--split-column and --test-data/--val-data both say how to split: give one of them")
+    if val_data is not None and test_data is None:
+        raise ConfigError("--val-data needs --test-data too (else the test rows would come from the validation file)")
+
+    table = cached_table(_data_path(data))
+    what = table.name
+    label_j = _column(table, label, "--label", default=table.default_label)
+    split_j = _column(table, split_column, "--split-column") if split_column is not None else None
+    feature_js = _feature_columns(table, features, drop, label_j, split_j)
+    names = [table.names[j] for j in feature_js]
+    cat_set = set(_names(table, categorical, "--categorical"))
+    num_set = set(_names(table, numeric, "--numeric"))
+    both = cat_set & num_set
+    if both:
+        raise ConfigError(f"column {sorted(both)[0]!r} is given both to --categorical and --numeric")
+    for j in [label_j, *feature_js, *([split_j] if split_j is not None else [])]:
+        if j in table.problems:
+            raise DataError(table.problems[j])
+
+    # Other files of the same columns: the test (and validation) rows.
+    parts = [table]
+    for flag, extra in (("--test-data", test_data), ("--val-data", val_data)):
+        if extra is not None:
+            other = cached_table(_data_path(extra))
+            for name in [table.names[label_j], *names]:
+                if name not in other.names:
+                    raise DataError(f"{flag} {other.name}: no column {name!r} (the columns must match {what}'s)")
+                if other.names.index(name) in other.problems:
+                    raise DataError(other.problems[other.names.index(name)])
+            parts.append(other)
+
+    label_cells = [_label_text(t.columns[t.names.index(table.names[label_j])]) for t in parts]
+    classes_all = np.unique(np.concatenate(label_cells))
+    classes = tuple(str(c) for c in classes_all)
+    y_parts = [np.searchsorted(classes_all, cells).astype(np.int64) for cells in label_cells]
+
+    # Row indices of each split within the concatenation of the files' rows.
+    starts = np.cumsum([0] + [t.n_rows for t in parts])
+    rng = np.random.default_rng(seed)
+    if split_j is not None:
+        split_of = _split_column(table, split_j)
+        idx = {s: np.flatnonzero(split_of == s) for s in ("train", "val", "test")}
+        source = f"column {table.names[split_j]!r}"
+    elif test_data is not None:
+        test_idx = np.arange(starts[1], starts[2])
+        if val_data is not None:
+            train_idx, val_idx = np.arange(starts[0], starts[1]), np.arange(starts[2], starts[3])
+            source = f"files: train {what}, val {parts[2].name}, test {parts[1].name}"
+        else:
+            check_stratifiable(y_parts[0], what, classes)
+            train_idx, val_idx = _two_way(y_parts[0], rng, val_fraction, what)
+            source = f"files: train/val {what} (val_fraction {val_fraction}, stratified), test {parts[1].name}"
+        idx = {"train": train_idx, "val": val_idx, "test": test_idx}
+    else:
+        check_stratifiable(y_parts[0], what, classes)
+        order = np.arange(table.n_rows)[:, None]
+        tr, _, va, _, te, _ = stratified_split(order, y_parts[0], rng, val_fraction, test_fraction, what)
+        idx = {"train": tr[:, 0], "val": va[:, 0], "test": te[:, 0]}
+        source = f"{what}: stratified {1 - val_fraction - test_fraction:g}/{val_fraction:g}/{test_fraction:g}, seed {seed}"
+    for s in ("train", "val", "test"):
+        if len(idx[s]) == 0:
+            raise DataError(f"{what}: the {s} split is empty ({source})")
+    y_all = np.concatenate(y_parts)
+
+    # The input map: fitted on the training rows (vocabularies of categorical columns from every row of the main
+    # file: a vocabulary holds no label), applied the same way to every row.
+    maps, warnings = [], []
+    train_rows = idx["train"]
+    main_rows = np.arange(starts[0], starts[1])
+    columns = {name: _joined(parts, name) for name in names}
+    for name in names:
+        col = columns[name]
+        text = col.dtype.kind in "US"
+        if name in cat_set or (text and name not in num_set):
+            cmap = fit_categorical(name, col[main_rows], train_rows[train_rows < starts[1]], max_categories,
+                                   top_categories, what)
+        elif text:
+            raise DataError(_first_text_cell(col, name, parts, starts))
+        elif col.dtype.kind == "f" or input_bits is not None:
+            cmap = fit_fixed(name, col[train_rows], input_bits if input_bits is not None else DEFAULT_INPUT_BITS)
+        else:
+            width, signed = integer_width(int(col.min()), int(col.max()))
+            cmap = ColumnMap(name, "raw", bits=width, signed=signed)
+        maps.append(cmap)
+    inputs = InputMap(table.names[label_j], tuple(maps))
+    X = np.column_stack([m.apply(columns[m.name], what, lambda i: _row_name(parts, starts, i)) for m in maps])
+    warnings += _suspect_columns(names, [columns[n][idx["train"]] for n in names], y_all[idx["train"]])
+    for m in maps:
+        if m.kind == "fixed":
+            codes = X[idx["train"], names.index(m.name)]
+            if codes.min() == codes.max():
+                warnings.append(f"column {m.name!r}: every training row has the same {m.bits}-bit code")
+    categorical_js = tuple(f for f, m in enumerate(maps) if m.kind == "categorical")
+    widths, signs = _compact(m.code_bits for m in maps), _compact(m.kind == "raw" and m.signed for m in maps)
+    split = [X[idx["train"]], y_all[idx["train"]], X[idx["val"]], y_all[idx["val"]], X[idx["test"]],
+             y_all[idx["test"]]]
+    kinds = {k: sum(m.kind == k for m in maps) for k in ("raw", "categorical", "fixed")}
+    return Dataset(
+        "file", *split, classes=classes, input_width=widths, signed=signs, categorical=categorical_js,
+        description=f"{what}: {len(y_all)} rows, {len(maps)} features ({kinds['raw']} integer, "
+                    f"{kinds['categorical']} categorical, {kinds['fixed']} fixed-point), label "
+                    f"{table.names[label_j]!r} with {len(classes)} classes; split: {source}",
+        extra={"path": str(data), "label": table.names[label_j], "feature_names": names,
+               "inputs": inputs.to_dict(), "warnings": warnings, "split_source": source,
+               "max_categories": max(max_categories, (top_categories or 0) + 1)})
+
+
+def _suspect_columns(names: list[str], train_cols: list[np.ndarray], y: np.ndarray) -> list[str]:
+    """Warnings for columns a network should not learn from: an id (every training row its own value) and a copy
+    of the answer (one value per class, or nearly: >= 99.9 % of training rows follow their value's majority)."""
+    out = []
+    n = len(y)
+    baseline = np.bincount(y).max() / n
+    for name, col in zip(names, train_cols):
+        values, inverse = np.unique(col, return_inverse=True)
+        # An id: text, or integers numbering the rows (a range near the row count), every training row its own.
+        id_like = col.dtype.kind in "US" or (col.dtype.kind == "i" and int(values[-1]) - int(values[0]) < 3 * n)
+        if len(values) == n and n >= 20 and id_like:
+            out.append(f"column {name!r}: every training row has its own value (an id?); --drop {name} unless it "
+                       "is a measurement")
+            continue
+        if len(values) > n // 2 or baseline >= 0.999 or len(values) == n:
+            continue
+        counts = np.zeros((len(values), int(y.max()) + 1), dtype=np.int64)
+        np.add.at(counts, (inverse.ravel(), y), 1)
+        if counts.max(axis=1).sum() >= 0.999 * n:
+            out.append(f"column {name!r} alone gives the label for {counts.max(axis=1).sum() / n:.1%} of the "
+                       f"training rows: a copy of the answer (a second label)? --drop {name} if so")
+    return out
+
+
+def _compact(values):
+    """One value when every feature has the same (the short form of the encoder's fields), else a tuple."""
+    values = tuple(values)
+    return values[0] if len(set(values)) == 1 else values
+
+
+def _check_int(flag: str, value, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+        raise ConfigError(f"{flag}: expected an integer {lo}..{hi}, got {value!r}")
+
+
+def _data_path(data) -> Path:
     path = Path(os.fspath(data))
     if path.is_dir():
         raise DataError(f"{path}: is a folder; task 'file' needs a .csv or .npz file")
@@ -108,227 +273,175 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, val_frac
         raise DataError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
-    if path.suffix.lower() == ".npz":
-        names, columns, label_index = _read_npz(path, label)
-    else:
-        names, columns, label_index = _read_csv(path, label)
-    return _build(path, seed, names, columns, label_index, val_fraction, test_fraction)
+    return path
 
 
-def _build(path: Path, seed: int, names: list[str], columns: list[np.ndarray], label_index: int,
-           val_fraction: float, test_fraction: float) -> Dataset:
-    """Columns (numeric arrays or string arrays) -> typed feature matrix, class indices, splits."""
-    what = path.name
-    label_col = columns[label_index]
-    feature_names = [n for i, n in enumerate(names) if i != label_index]
-    feature_cols = [c for i, c in enumerate(columns) if i != label_index]
-    if not feature_cols:
-        raise DataError(f"{what}: no feature columns besides the label {names[label_index]!r}")
-
-    class_values, y = np.unique(label_col, return_inverse=True)
-    classes = tuple(_class_name(v) for v in class_values)
-    y = y.astype(np.int64)
-
-    categorical: list[int] = []
-    categories: dict[str, list[str]] = {}
-    encoded: list[np.ndarray] = []
-    for j, (name, col) in enumerate(zip(feature_names, feature_cols)):
-        if col.dtype.kind in "US":
-            values, codes = np.unique(col, return_inverse=True)
-            categorical.append(j)
-            categories[name] = [str(v) for v in values]
-            encoded.append(codes.astype(np.int64))
-        else:
-            encoded.append(col)
-    all_integer = all(_is_integral(c) for c in encoded)
-    if all_integer:
-        X = np.column_stack([c.astype(np.int64) for c in encoded])
-        width, signed = integer_width(int(X.min()), int(X.max()))
-        if width > MAX_INPUT_WIDTH:
-            X, width, signed = X.astype(np.float64), None, False
-    else:
-        X = np.column_stack([c.astype(np.float64) for c in encoded])
-        width, signed = None, False
-
-    check_stratifiable(y, what, classes)
-    rng = np.random.default_rng(seed)
-    parts = stratified_split(X, y, rng, val_fraction, test_fraction, what)
-    return Dataset(
-        "file", *parts, classes=classes, input_width=width, signed=signed, categorical=tuple(categorical),
-        description=f"{path}: {len(y)} rows, {X.shape[1]} features ({len(categorical)} categorical), label "
-                    f"{names[label_index]!r} with {len(classes)} classes",
-        extra={"path": str(path), "label": names[label_index], "feature_names": feature_names,
-               "categories": categories})
+def _shown(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
 
 
-def _class_name(v) -> str:
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _is_integral(col: np.ndarray) -> bool:
-    if col.dtype.kind in "iub":
-        return True
-    return bool(np.all(np.floor(col) == col)) and bool(np.all(np.abs(col) < 2**53))
-
-
-def _resolve_label(label: str | int | None, names: list[str], what: str, default: int) -> int:
-    if label is None:
+def _column(table, ref, flag: str, default: int | None = None) -> int:
+    """A column given by name or 0-based index (a CLI passes every option as text, so "3" may be an index)."""
+    if ref is None:
+        if default is None:
+            raise DataError(f"{table.name}: no label array named 'y' or 'label': pass --label NAME "
+                            f"(columns: {_shown(table.names)})")
         return default
-    if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
-        if not -len(names) <= label < len(names):
-            raise DataError(f"{what}: label column index {label} out of range (the file has {len(names)} columns)")
-        return int(label) % len(names)
-    if label in names:
-        return names.index(label)
-    # A CLI passes every option as a string, so "3" may mean the fourth column.
-    if isinstance(label, str) and label.lstrip("-").isdigit():
-        return _resolve_label(int(label), names, what, default)
-    shown = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
-    raise DataError(f"{what}: no label column {label!r}; the columns are {shown}")
+    if isinstance(ref, str) and ref in table.names:
+        return table.names.index(ref)
+    if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool) or (isinstance(ref, str)
+                                                                          and ref.lstrip("-").isdigit()):
+        i = int(ref)
+        if not -len(table.names) <= i < len(table.names):
+            raise DataError(f"{table.name}: {flag} {ref}: column index out of range (the file has "
+                            f"{len(table.names)} columns)")
+        return i % len(table.names)
+    raise DataError(f"{table.name}: {flag}: no column {ref!r}; the columns are {_shown(table.names)}")
 
 
-# ---- CSV -----------------------------------------------------------------------------------------------------------
+def _refs(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return list(value)
 
-DELIMITERS = (",", ";", "\t")       # in order of preference
+
+def _names(table, value, flag: str) -> list[str]:
+    return [table.names[_column(table, r, flag)] for r in _refs(value)]
 
 
-def _read_csv(path: Path, label) -> tuple[list[str], list[np.ndarray], int]:
-    what = path.name
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            text = f.read()
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{what}: not UTF-8 text ({exc.reason} at byte {exc.start}); is it really a CSV file?") \
-            from None
-    first_error = None
-    for delimiter in DELIMITERS:
-        try:
-            rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True) if r]
-        except csv.Error as exc:
-            first_error = first_error or f"{what}: malformed CSV: {exc}"
-            continue
-        if rows and len(rows[0]) >= 2 and all(len(r) == len(rows[0]) for r in rows):
-            break
+def _feature_columns(table, features, drop, label_j: int, split_j: int | None) -> list[int]:
+    what = table.name
+    if features is not None:
+        js = [_column(table, r, "--features") for r in _refs(features)]
+        for j in js:
+            if j == label_j:
+                raise ConfigError(f"--features: {table.names[j]!r} is the label column")
+            if j == split_j:
+                raise ConfigError(f"--features: {table.names[j]!r} is the split column")
     else:
-        if first_error is not None:
-            raise DataError(first_error)
-        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=",") if r]
-    if not rows:
-        raise DataError(f"{what}: the file holds no rows")
-    header = [h.strip() for h in rows[0]]
-    if len(header) < 2:
-        raise DataError(f"{what}: the header has {len(header)} column; need at least one feature and a label "
-                        "(is the delimiter one of , ; or tab?)")
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise DataError(f"{what}: column name(s) {', '.join(map(repr, dupes))} appear more than once in the header")
-    body = rows[1:]
-    if not body:
-        raise DataError(f"{what}: a header but no data rows")
-    for i, r in enumerate(body):
-        if len(r) != len(header):
-            # Row numbers are file lines (header = line 1), which is what an editor shows.
-            raise DataError(f"{what}: line {i + 2} has {len(r)} fields but the header has {len(header)}")
-    label_index = _resolve_label(label, header, what, default=len(header) - 1)
-    columns = [_parse_column(header[j], [r[j].strip() for r in body], what) for j in range(len(header))]
-    return header, columns, label_index
+        base = table.default_features if table.default_features is not None else range(len(table.names))
+        js = [j for j in base if j not in (label_j, split_j)]
+    dropped = {_column(table, r, "--drop") for r in _refs(drop)}
+    if label_j in dropped:
+        raise ConfigError(f"--drop: {table.names[label_j]!r} is the label column")
+    js = [j for j in dict.fromkeys(js) if j not in dropped]
+    if not js:
+        raise DataError(f"{what}: no feature columns left besides the label {table.names[label_j]!r}")
+    return js
 
 
-def _parse_column(name: str, cells: list[str], what: str) -> np.ndarray:
-    for i, c in enumerate(cells):
-        if c.lower() in MISSING_MARKERS:
-            shown = repr(c) if c else "an empty cell"
-            raise DataError(f"{what}: column {name!r}, line {i + 2}: missing or non-finite value ({shown}); "
-                            "clean or impute it first")
-    try:
-        return np.array([int(c) for c in cells], dtype=np.int64)
-    except (ValueError, OverflowError):
-        pass
-    try:
-        values = np.array([float(c) for c in cells], dtype=np.float64)
-    except ValueError:
-        return np.array(cells, dtype=str)
-    bad = np.flatnonzero(~np.isfinite(values))  # e.g. 1e999
+def _joined(parts, name: str) -> np.ndarray:
+    """Column `name` of every file, one after the other (as text when the files disagree on its type)."""
+    cols = [t.columns[t.names.index(name)] for t in parts]
+    if len(cols) == 1:
+        return cols[0]
+    if len({c.dtype.kind in "US" for c in cols}) > 1:
+        from hcl.tasks.columns import cell_text
+        cols = [cell_text(c) for c in cols]
+    return np.concatenate(cols)
+
+
+def _first_text_cell(col: np.ndarray, name: str, parts, starts) -> str:
+    for i, cell in enumerate(col.tolist()):
+        try:
+            float(cell)
+        except ValueError:
+            return (f"column {name!r}, {_row_name(parts, starts, i)}: {cell!r} is not a number, but --numeric "
+                    f"{name} says the column holds numbers")
+    return f"column {name!r}: not numeric"
+
+
+def _label_text(col: np.ndarray) -> np.ndarray:
+    from hcl.tasks.columns import cell_text
+    return cell_text(col)
+
+
+def _split_column(table, j: int) -> np.ndarray:
+    from hcl.tasks.columns import cell_text
+    text = np.char.lower(cell_text(table.columns[j]))
+    out = np.array([SPLIT_NAMES.get(t, "") for t in text.tolist()])
+    bad = np.flatnonzero(out == "")
     if len(bad):
-        raise DataError(f"{what}: column {name!r}, line {bad[0] + 2}: value {cells[bad[0]]!r} is not finite")
-    return values
+        i = int(bad[0])
+        raise DataError(f"{table.name}: column {table.names[j]!r}, {table.row(i)}: {str(text[i])!r} is not a split "
+                        "name; use train, val (or validation) and test")
+    return out
 
 
-# ---- NPZ -----------------------------------------------------------------------------------------------------------
-
-def _read_npz(path: Path, label) -> tuple[list[str], list[np.ndarray], int]:
-    what = path.name
+def _two_way(y: np.ndarray, rng: np.random.Generator, val_fraction: float, what: str):
+    from sklearn.model_selection import train_test_split
+    if not 0 < val_fraction < 1:
+        raise ConfigError(f"--val-fraction: need 0 < val_fraction < 1, got {val_fraction}")
+    seed = int(rng.integers(0, 2**31 - 1))
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except ValueError as exc:  # object arrays need pickle, which loading untrusted files must not run
-        raise DataError(f"{what}: holds object arrays ({exc}); save strings as numpy unicode arrays instead") \
-            from None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DataError(f"{what}: not a readable .npz file ({exc})") from None
-    if not arrays:
-        raise DataError(f"{what}: the archive holds no arrays")
-
-    if "X" in arrays and ("y" in arrays or (isinstance(label, str) and label in arrays)):
-        X, y = arrays["X"], arrays[label if isinstance(label, str) and label in arrays else "y"]
-        if X.ndim != 2:
-            raise DataError(f"{what}: X must be 2-D [samples, features], got shape {X.shape}")
-        if y.ndim != 1 or len(y) != len(X):
-            raise DataError(f"{what}: y must be 1-D with one entry per row of X ({len(X)}), got shape {y.shape}")
-        names = [str(n) for n in arrays["feature_names"]] if "feature_names" in arrays else \
-            [f"x{j}" for j in range(X.shape[1])]
-        if len(names) != X.shape[1]:
-            raise DataError(f"{what}: feature_names has {len(names)} entries but X has {X.shape[1]} columns")
-        columns = [_check_array(names[j], X[:, j], what) for j in range(X.shape[1])]
-        columns.append(_check_array("y", y, what))
-        return names + ["y"], columns, len(names)
-
-    names = list(arrays)
-    default = names.index("y") if "y" in names else names.index("label") if "label" in names else None
-    if default is None and label is None:
-        raise DataError(f"{what}: no arrays X and y, and no label array named 'y' or 'label': pass --label NAME "
-                        f"(arrays: {', '.join(names)})")
-    label_index = _resolve_label(label, names, what, default=default if default is not None else 0)
-    n = len(arrays[names[label_index]])
-    for k, a in arrays.items():
-        if a.ndim != 1 or len(a) != n:
-            raise DataError(f"{what}: column array {k!r} has shape {a.shape}; every column must be 1-D with {n} "
-                            "entries (or store arrays X and y)")
-    return names, [_check_array(k, arrays[k], what) for k in names], label_index
+        tr, va = train_test_split(np.arange(len(y)), test_size=val_fraction, stratify=y, random_state=seed)
+    except ValueError as exc:
+        raise DataError(f"{what}: cannot split {len(y)} rows into stratified train/val: {exc}") from None
+    return tr, va
 
 
-def _check_array(name: str, col: np.ndarray, what: str) -> np.ndarray:
-    if col.dtype.kind in "US":
-        col = col.astype(str)
-        stripped = np.char.strip(col)
-        missing = np.flatnonzero(np.isin(np.char.lower(stripped), list(MISSING_MARKERS)))
-        if len(missing):
-            raise DataError(f"{what}: column {name!r}, row {missing[0]}: missing value ({col[missing[0]]!r})")
-        numeric = _as_numbers(stripped)
-        return numeric if numeric is not None else stripped
-    if col.dtype.kind == "b":
-        return col.astype(np.int64)
-    if col.dtype.kind in "iu":
-        return col.astype(np.int64) if col.dtype != np.uint64 or col.max(initial=0) < 2**63 else col.astype(float)
-    if col.dtype.kind == "f":
-        bad = np.flatnonzero(~np.isfinite(col))
-        if len(bad):
-            raise DataError(f"{what}: column {name!r}, row {bad[0]}: {col[bad[0]]} (NaN or inf); clean or impute it "
-                            "first")
-        return col.astype(np.float64)
-    raise DataError(f"{what}: column {name!r} has dtype {col.dtype}; need numbers or strings")
+def _row_name(parts, starts, i: int) -> str:
+    """Row i of the concatenated files, as its own file names it."""
+    f = int(np.searchsorted(starts, i, side="right") - 1)
+    return f"{parts[f].name if len(parts) > 1 else ''}{' ' if len(parts) > 1 else ''}{parts[f].row(i - starts[f])}"
 
 
-def _as_numbers(cells: np.ndarray) -> np.ndarray | None:
-    """A string column whose every cell is a number, as numbers; else None (it is categorical)."""
-    try:
-        return np.array([int(c) for c in cells], dtype=np.int64)
-    except (ValueError, OverflowError):
-        pass
-    try:
-        values = np.array([float(c) for c in cells], dtype=np.float64)
-    except ValueError:
-        return None
-    return values if np.isfinite(values).all() else None
+# ---- a network's rows from a user's file (hcl predict, emit-vhdl --vectors) ---------------------------------------
+
+def rows_for_network(path, inputs: dict | None, n_features: int, classes: Sequence[str],
+                     label: str | int | None = None) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(X, y, label name) of every row of a CSV/NPZ file, as the network's input words.
+
+    With the network's input map (``meta.inputs``, written by a ``--task file`` run) each feature column is found
+    by name and coded exactly as in training; the label column is used when the file has it. Without one (a
+    built-in task's network) the file holds the raw integer features in order, plus a label column only when
+    `label` names it. y is None when there is no label column.
+    """
+    from hcl.tasks.cache import cached_table
+    from hcl.tasks.columns import InputMap
+
+    table = cached_table(_data_path(path))
+    what = table.name
+    if inputs is not None:
+        imap = InputMap.from_dict(inputs)
+        label_name = imap.label if label is None else table.names[_column(table, label, "--label")]
+        missing = [c.name for c in imap.columns if c.name not in table.names]
+        if missing:
+            raise DataError(f"{what}: no column {missing[0]!r}; the network reads {_shown(imap.names)}")
+        for c in imap.columns:
+            if table.names.index(c.name) in table.problems:
+                raise DataError(table.problems[table.names.index(c.name)])
+        X = np.column_stack([c.apply(table.columns[table.names.index(c.name)], what, table.row)
+                             for c in imap.columns])
+    else:
+        label_name = table.names[_column(table, label, "--label")] if label is not None else None
+        feature_js = [j for j in range(len(table.names)) if table.names[j] != label_name]
+        if len(feature_js) != n_features:
+            raise DataError(f"{what}: {len(feature_js)} feature columns, the network reads {n_features} (this network "
+                            "has no input map: the file must hold its raw features in order, and --label names a "
+                            "label column if there is one)")
+        for j in feature_js:
+            if j in table.problems:
+                raise DataError(table.problems[j])
+            col = table.columns[j]
+            if col.dtype.kind != "i":
+                raise DataError(f"{what}: column {table.names[j]!r} is not integer; the network reads raw integer "
+                                "words")
+        X = np.column_stack([table.columns[j] for j in feature_js])
+    y = None
+    if label_name is not None and label_name in table.names:
+        j = table.names.index(label_name)
+        if j in table.problems:
+            raise DataError(table.problems[j])
+        from hcl.tasks.columns import cell_text
+        cells = cell_text(table.columns[j])
+        known = {c: i for i, c in enumerate(classes)}
+        unknown = [i for i, c in enumerate(cells.tolist()) if c not in known]
+        if unknown:
+            i = unknown[0]
+            raise DataError(f"{what}: column {label_name!r}, {table.row(i)}: label {str(cells[i])!r} is not one of "
+                            f"the network's classes ({_shown(list(classes))})")
+        y = np.array([known[c] for c in cells.tolist()], dtype=np.int64)
+    return X, y, label_name
