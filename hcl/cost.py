@@ -27,7 +27,9 @@ it and writes the model-vs-tool table to ``benchmarks/results/synth.md``. What s
 Depth counts LUT levels (not carries or MUXF7/8), input to class output, as ``hcl synth`` measures it.
 Accuracy, measured on random and evolved networks of 150..400 LUTs (benchmarks/results/synth.md): mean |error|
 5.4 %, all 10 within 15 %; the worst (-14 %) is a K = 4 design on 16-bit inputs, whose carry-chain comparators ABC
-maps less predictably. Designs under ~80 LUTs swing by up to 30 % with ABC's choices (a dozen LUTs).
+maps less predictably. Small designs swing much more with ABC's choices (a dozen LUTs is a large share): the error
+seen per K and size of the estimate is ERROR_BANDS below (benchmarks/results/cost_bands.md: under 80 LUTs -33..+26 %
+for K 5-6, -21..+343 % for K 2-4), which `hcl info` and `hcl synth` print beside the estimate.
 """
 
 from __future__ import annotations
@@ -328,3 +330,39 @@ def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
         "depth_output": depth_output,
         "estimate": "hcl.cost model (LUT6 fabric, calibrated on Yosys synth_xilinx), not a synthesis result",
     }
+
+
+# ---- the estimate's measured error -------------------------------------------------------------------------------
+
+# How far the estimate has been seen off Yosys synth_xilinx, per K group and size of the *estimate* (the figure a user
+# has): (lowest estimate, upper edge or None, lowest error %, highest error %, designs measured), error =
+# (model - Yosys) / Yosys. Measured by benchmarks/bench_cost_bands.py (command and every design in
+# benchmarks/results/cost_bands.md); paste its literal here when the model or the template changes. The smallest
+# and largest error seen, not a confidence interval. `hcl info` and `hcl synth` report it.
+ERROR_BANDS_SOURCE = "benchmarks/results/cost_bands.md"
+ERROR_BANDS: dict[str, tuple[tuple[int, int | None, int, int, int], ...]] = {
+    "k2-4": ((0, 40, -21, 343, 12), (40, 80, -12, 84, 10), (80, 150, -45, 59, 7), (150, 400, -15, 10, 5)),
+    "k5-6": ((0, 40, -3, 23, 5), (40, 80, -33, 26, 7), (80, 150, -8, 23, 5), (150, 400, -6, 13, 4)),
+}
+
+
+def error_band(luts: int, k: int) -> dict[str, Any] | None:
+    """The measured error band of an estimate of `luts` LUTs for a K-input network (None: not measured there)."""
+    for lo, hi, e_lo, e_hi, n in ERROR_BANDS["k2-4" if k <= 4 else "k5-6"]:
+        if luts >= lo and (hi is None or luts < hi):
+            return {"low_pct": e_lo, "high_pct": e_hi, "designs": n, "bin": f"{lo}..{'' if hi is None else hi - 1}",
+                    "k": "2..4" if k <= 4 else "5..6",
+                    # the estimate is Yosys x (1 + error): so Yosys lies between these
+                    "yosys_luts": [int(round(luts / (1 + e_hi / 100))), int(round(luts / (1 + e_lo / 100)))],
+                    "source": ERROR_BANDS_SOURCE}
+    return None
+
+
+def describe_estimate(luts: int, k: int) -> str:
+    """'74 LUTs est. (model error at this size: -20..+30 %, measured on 9 designs, K 2..4; Yosys 57..93)'."""
+    band = error_band(luts, k)
+    if band is None:
+        return f"{luts} LUTs est. (model error at this size not measured, see {ERROR_BANDS_SOURCE})"
+    lo, hi = band["yosys_luts"]
+    return (f"{luts} LUTs est. (model error at this size: {band['low_pct']:+d}..{band['high_pct']:+d} %, measured on "
+            f"{band['designs']} designs of {band['bin']} est. LUTs, K {band['k']}; Yosys synth_xilinx {lo}..{hi})")

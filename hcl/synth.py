@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from hcl import timing
+from hcl import cost, timing
 from hcl.errors import ConfigError, ToolError
 from hcl.design import Design, DesignError, load_design  # noqa: F401 (synth reads designs; re-exported)
 from hcl.tools import find_tool, run_tool, tool_version
@@ -526,6 +526,11 @@ def _report(design: Design, target: str, measured: dict[str, Any], cached: bool,
         # the model prices a LUT6 fabric: against iCE40 LUT4 counts an error figure would mean nothing
         "luts_error_pct": (round(100.0 * (pred_luts - out["luts"]) / out["luts"], 1)
                            if isinstance(pred_luts, int) and out["luts"] and target == "xilinx" else None),
+        # how far the model has been seen off at this size (hcl.cost.ERROR_BANDS, measured with Yosys synth_xilinx)
+        "luts_error_band": (cost.error_band(pred_luts, m["k"]) if isinstance(pred_luts, int)
+                            and isinstance(m.get("k"), int) else None),
+        "luts_estimate": (cost.describe_estimate(pred_luts, m["k"]) if isinstance(pred_luts, int)
+                          and isinstance(m.get("k"), int) else None),
         "cached": cached,
         "reports": str(final),
         # a model constant, not a measurement: looked up now so that a cached result follows hcl's current figure
@@ -577,5 +582,7 @@ def format_table(r: dict[str, Any]) -> str:
         lines.append(f"model error on LUTs: {r['luts_error_pct']:+.1f} % "
                      f"(encoder {fmt(r['predicted'].get('luts_encoder'))} + network "
                      f"{fmt(r['predicted'].get('luts_network'))} + output {fmt(r['predicted'].get('luts_output'))})")
+    if r.get("luts_estimate"):
+        lines.append(f"hcl model: {r['luts_estimate']}")
     lines.append("tools: " + "; ".join(f"{v}" for v in r["tool_versions"].values()))
     return "\n".join(lines)

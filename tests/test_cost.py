@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.resources
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +182,61 @@ def test_unused_comparators_are_not_counted():
     assert used.sum() < 64
     assert cost.estimate(net)["luts_encoder"] == cost.encoder_cost(net.encoder, used)[0]
     assert cost.estimate(net)["luts_encoder"] < cost.encoder_cost(net.encoder)[0]
+
+
+# ---- the estimate's measured error band (issue 16) -----------------------------------------------------------------
+
+BANDS_MD = Path(__file__).parents[1] / "benchmarks" / "results" / "cost_bands.md"
+
+
+def recorded_bands() -> dict:
+    """The band literal benchmarks/bench_cost_bands.py wrote beside its measurements (and the command that made it)."""
+    text = BANDS_MD.read_text()
+    assert "python benchmarks/bench_cost_bands.py" in text
+    line = next(l for l in text.splitlines() if l.strip().startswith("ERROR_BANDS = "))
+    return ast.literal_eval(line.split("=", 1)[1].strip())
+
+
+def test_error_bands_are_the_recorded_measurement():
+    recorded = recorded_bands()
+    assert {g: [tuple(b) for b in bands] for g, bands in recorded.items()} == \
+        {g: [tuple(b) for b in bands] for g, bands in cost.ERROR_BANDS.items()}
+    for bands in recorded.values():          # contiguous bins from 0, each with measured designs
+        assert bands[0][0] == 0 and all(a[1] == b[0] for a, b in zip(bands, bands[1:]))
+        assert all(lo_e <= hi_e and n > 0 for _, _, lo_e, hi_e, n in bands)
+
+
+def expected_band(luts: int, k: int):
+    for lo, hi, e_lo, e_hi, n in recorded_bands()["k2-4" if k <= 4 else "k5-6"]:
+        if lo <= luts and (hi is None or luts < hi):
+            return e_lo, e_hi, n
+    return None
+
+
+@pytest.mark.parametrize("k, layers, n_classes", [(3, [12, 6], 3), (6, [40, 12], 2), (4, [80, 30], 5)])
+def test_info_reports_the_estimate_with_its_measured_band(tmp_path, k, layers, n_classes):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    rng = np.random.default_rng(k)
+    net = random_network(rng, k, 40, layers, n_classes)
+    net.encoder = enc_dict(8, [(i % 4, ">=", 1 + (i * 37) % 250) for i in range(40)])
+    net.encoder.update(n_features=4)
+    path = tmp_path / "net.json"
+    net.save(path)
+    luts = cost.estimate(net)["luts"]
+    e_lo, e_hi, n = expected_band(luts, k)
+    result = CliRunner().invoke(main, ["info", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{luts} LUTs est. (model error at this size: {e_lo:+d}..{e_hi:+d} %, measured on {n} designs" \
+        in result.output, result.output
+    result = CliRunner().invoke(main, ["info", str(path), "--json"])
+    band = json.loads(result.output)["luts_error_band"]
+    assert (band["low_pct"], band["high_pct"], band["designs"]) == (e_lo, e_hi, n)
+    lo_y, hi_y = band["yosys_luts"]
+    assert lo_y <= luts / (1 + e_hi / 100) + 1 and luts / (1 + e_lo / 100) - 1 <= hi_y
+
+
+def test_a_size_never_measured_says_so(monkeypatch):
+    monkeypatch.setattr(cost, "ERROR_BANDS", {"k2-4": ((0, 40, -10, 20, 3),), "k5-6": ((0, 40, -5, 5, 2),)})
+    assert cost.error_band(39, 6)["designs"] == 2 and cost.error_band(40, 6) is None
+    assert "model error at this size not measured" in cost.describe_estimate(40, 3)

@@ -97,6 +97,16 @@ def test_cli_json_has_the_measured_and_predicted_fields(designs, xilinx):
 
 @pytest.mark.synth
 @needs_tools
+def test_report_gives_the_estimate_with_its_measured_band(xilinx):
+    for r in xilinx.values():
+        band = cost.error_band(r["predicted_luts"], r["k"])
+        assert band is not None and r["luts_error_band"] == band
+        assert f"model error at this size: {band['low_pct']:+d}..{band['high_pct']:+d} %, measured on " \
+            f"{band['designs']} designs" in hsynth.format_table(r)
+
+
+@pytest.mark.synth
+@needs_tools
 def test_registered_design_has_flip_flops_and_shorter_stages(xilinx):
     r = xilinx["k6-layer"]
     assert r["ffs"] > 0 and r["latency_cycles"] > 0
