@@ -85,7 +85,7 @@ def main() -> None:
     path = work / "flows.csv"
     make_csv(path, args.rows)
     size_mb = path.stat().st_size / 1e6
-    rows = [("after: read_table (numpy vectorized parsing)", lambda: read_table(path))]
+    rows = [("after: read_table (int/float mapped straight into numpy)", lambda: read_table(path))]
     old = old_reader()
     if old is not None:
         rows.insert(0, (f"before: reader of {BEFORE} (int()/float() per cell)", lambda: old(path)))
