@@ -92,6 +92,8 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--input-bits", type=int, default=None,
               help="--task file: bits of the fixed-point code of each float column (default 12); with it, integer "
                    "columns are coded the same way instead of as raw words.")
+@click.option("--fixed", default=None, help="--task file: fixed-point formats your hardware delivers, "
+              "NAME=BITS:FRAC[:OFFSET],... (code = clip(floor(x * 2**FRAC) - OFFSET, 0, 2**BITS - 1)).")
 @click.option("--test-data", default=None, help="--task file: a file of test rows with the same columns (an "
               "official test split); the data file then gives train and validation rows.")
 @click.option("--val-data", default=None, help="--task file: a file of validation rows (with --test-data).")
@@ -139,7 +141,7 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--tune-steps", type=int, default=None, help="efd: training steps of each child. Default 100.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def evolve(config_file, task, data, label, features, drop, categorical, numeric, max_categories, top_categories,
-           input_bits, test_data, val_data, split_column, val_fraction, test_fraction, k, generations, population,
+           input_bits, fixed, test_data, val_data, split_column, val_fraction, test_fraction, k, generations, population,
            seed, layers, group_size, bits, encoder, threshold_bits, start, refit, select_on, max_luts, max_depth,
            time_limit, checkpoint_every, out, resume, executor, trainer, train_epochs, tune_steps, quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
@@ -149,7 +151,7 @@ def evolve(config_file, task, data, label, features, drop, categorical, numeric,
 
     table_options = {"label": label, "features": features, "drop": drop, "categorical": categorical,
                      "numeric": numeric, "max_categories": max_categories, "top_categories": top_categories,
-                     "input_bits": input_bits, "test_data": test_data, "val_data": val_data,
+                     "input_bits": input_bits, "fixed": fixed, "test_data": test_data, "val_data": val_data,
                      "split_column": split_column, "val_fraction": val_fraction, "test_fraction": test_fraction}
     if resume is not None:
         fixed = {"--config": config_file, "--task": task, "--data": data, "--luts": k,

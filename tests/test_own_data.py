@@ -212,6 +212,13 @@ def test_float_columns_become_fixed_point_codes_the_network_file_documents(tmp_p
     far = write_rows(tmp_path / "far.csv", ["volts", "y"], [["100.0", 1], ["-100.0", 0]] * 10)
     ds = load_task("file", data=path, test_data=far, input_bits=8)
     assert ds.extra["inputs"]["features"][0] == m and set(ds.X_test[:, 0].tolist()) == {0, 255}
+    # A format the user's hardware already has, declared: used as given, not fitted.
+    ds = load_task("file", data=path, fixed="volts=10:6:-320")
+    assert ds.extra["inputs"]["features"][0] == {"name": "volts", "kind": "fixed", "bits": 10, "frac": 6,
+                                                 "offset": -320}
+    assert ds.input_width == 10
+    with pytest.raises(ConfigError, match="--fixed 'volts=10': expected NAME=BITS:FRAC"):
+        load_task("file", data=path, fixed="volts=10")
     with pytest.raises(ConfigError, match="--input-bits: expected an integer 1..32, got 0"):
         load_task("file", data=path, input_bits=0)
 

@@ -103,7 +103,8 @@ SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "valid": "va
 @register("file")
 def load_file(seed: int = 0, data=None, label: str | int | None = None, features=None, drop=None,
               categorical=None, numeric=None, max_categories: int = DEFAULT_MAX_CATEGORIES,
-              top_categories: int | None = None, input_bits: int | None = None, test_data=None, val_data=None,
+              top_categories: int | None = None, input_bits: int | None = None, fixed=None, test_data=None,
+              val_data=None,
               split_column: str | int | None = None, val_fraction: float = 0.15, test_fraction: float = 0.15,
               **options) -> Dataset:
     """The user's own table (module docstring of hcl.tasks.tablefile for the file formats; hcl.tasks.columns for
@@ -113,7 +114,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
 
     if options:
         raise ConfigError(f"task 'file': unknown option(s) {', '.join(sorted(options))}; it takes label, features, "
-                          "drop, categorical, numeric, max_categories, top_categories, input_bits, test_data, "
+                          "drop, categorical, numeric, max_categories, top_categories, input_bits, fixed, test_data, "
                           "val_data, split_column, val_fraction, test_fraction")
     _check_int("--max-categories", max_categories, 1, 1 << 16)
     if top_categories is not None:
@@ -133,6 +134,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
     split_j = _column(table, split_column, "--split-column") if split_column is not None else None
     feature_js = _feature_columns(table, features, drop, label_j, split_j)
     names = [table.names[j] for j in feature_js]
+    declared = _fixed_formats(table, fixed)
     cat_set = set(_names(table, categorical, "--categorical"))
     num_set = set(_names(table, numeric, "--numeric"))
     both = cat_set & num_set
@@ -196,7 +198,11 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
     for name in names:
         col = columns[name]
         text = col.dtype.kind in "US"
-        if name in cat_set or (text and name not in num_set):
+        if name in declared:
+            if text:
+                raise DataError(_first_text_cell(col, name, parts, starts).replace("--numeric", "--fixed"))
+            cmap = declared[name]
+        elif name in cat_set or (text and name not in num_set):
             cmap = fit_categorical(name, col[main_rows], train_rows[train_rows < starts[1]], max_categories,
                                    top_categories, what)
         elif text:
@@ -228,6 +234,29 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
         extra={"path": str(data), "label": table.names[label_j], "feature_names": names,
                "inputs": inputs.to_dict(), "warnings": warnings, "split_source": source,
                "max_categories": max(max_categories, (top_categories or 0) + 1)})
+
+
+def _fixed_formats(table, value) -> dict:
+    """--fixed "NAME=BITS:FRAC[:OFFSET],...": fixed-point codes the user's hardware already delivers."""
+    from hcl.tasks.columns import FRAC_LIMIT, MAX_CODE_BITS, ColumnMap
+    out = {}
+    for item in _refs(value):
+        name, _, spec = item.partition("=")
+        parts = spec.split(":")
+        try:
+            numbers = [int(p) for p in parts]
+        except ValueError:
+            numbers = []
+        if not name or len(numbers) not in (2, 3):
+            raise ConfigError(f"--fixed {item!r}: expected NAME=BITS:FRAC or NAME=BITS:FRAC:OFFSET, e.g. "
+                              "volts=12:8 (code = clip(floor(x * 2**8) - 0, 0, 4095))")
+        bits, frac, offset = (numbers + [0])[:3]
+        _check_int(f"--fixed {name}: BITS", bits, 1, MAX_CODE_BITS)
+        _check_int(f"--fixed {name}: FRAC", frac, -FRAC_LIMIT, FRAC_LIMIT)
+        _check_int(f"--fixed {name}: OFFSET", offset, -2**62, 2**62)
+        column = table.names[_column(table, name.strip(), "--fixed")]
+        out[column] = ColumnMap(column, "fixed", bits=bits, frac=frac, offset=offset)
+    return out
 
 
 def _suspect_columns(names: list[str], train_cols: list[np.ndarray], y: np.ndarray) -> list[str]:
