@@ -71,6 +71,8 @@ def info(network, task, split, data, seed, as_json):
         click.echo(json.dumps(result))
     else:
         for key, value in result.items():
+            if key == "inputs":          # one line per input word
+                value = ("\n" + " " * 18).join(value)
             click.echo(f"{key:>16}: {value}")
 
 

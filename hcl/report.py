@@ -31,6 +31,13 @@ def network_info(path: str | Path, task: str | None = None, split: str = "test",
         "latency_source": f"hcl.timing: depth x {timing.stage_ns(1)} ns ({timing.DEFAULT_FAMILY}; estimate)",
         "cost_source": estimate["estimate"],
     }
+    if net.meta.get("inputs"):       # a network of a user's table: how each column becomes its input word
+        from hcl.encode import Encoder
+        from hcl.tasks.columns import InputMap
+        enc = Encoder.from_dict(net.encoder, expect_bits=net.n_inputs)
+        info["inputs"] = [f"x({o + w - 1} downto {o}): {c.name!r}, {c.describe()}"
+                          for c, o, w in zip(InputMap.from_dict(net.meta["inputs"]).columns, enc.word_offsets(),
+                                             enc.widths)]
     if task is not None:
         info.update(evaluate_on_task(net, task, split, data, seed))
     return info

@@ -78,6 +78,9 @@ def test_worked_example_from_csv_to_simulated_rtl(flows, tmp_path):
                      "packets": "raw", "ttl": "raw"}                 # no id, no answer-giving attack_cat
     assert summary["luts_encoder"] > 0                               # float columns are real comparators now
 
+    info = json.loads(hcl("info", run / "best.json", "--json"))
+    assert any(line.startswith("x(") and "'duration', 12-bit fixed point" in line for line in info["inputs"])
+
     rtl = tmp_path / "rtl"
     hcl("emit-vhdl", run / "best.json", "--out", rtl, "--registers", "layer")
     manifest = json.loads((rtl / "manifest.json").read_text())
