@@ -33,6 +33,44 @@ def test_efd_matrix_equals_formula(k, seed):
     np.testing.assert_allclose(fast, efd.efd_reference(t, k, alpha, efd.DEFAULT_BETA), rtol=1e-5, atol=1e-6)
 
 
+@settings(max_examples=25, deadline=None)
+@given(k=st.integers(1, 7), seed=st.integers(0, 2**31 - 1), beta=st.floats(0.01, 0.99))
+def test_efd_kernel_equals_formula(k, seed, beta):
+    """The trainer's product-form transform (kernels.efd_grads) against the formula, entry by entry."""
+    from hcl.train.kernels import efd_grads
+    t = np.random.default_rng(seed).uniform(-1, 1, size=(5, 1 << k)).astype(np.float32)
+    alpha = efd.default_alpha(k)
+    np.testing.assert_allclose(efd_grads(t, k, alpha, beta), efd.efd_reference(t.astype(np.float64), k, alpha, beta),
+                               rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), rows=st.integers(1, 70), slots=st.integers(1, 80),
+       density=st.floats(0.0, 1.0))
+def test_mapping_kernels_equal_the_plain_product_and_adam(seed, rows, slots, density):
+    """kernels.mapping_grad equals ``gs.T @ (2x - 1)``; adam_mapping equals adam_argmax on that gradient, bit for
+    bit (slot counts not a multiple of the block, inputs mostly 0 or mostly 1)."""
+    from hcl.train.kernels import adam_argmax, adam_mapping, mapping_grad
+    rng = np.random.default_rng(seed)
+    gs = rng.normal(size=(rows, slots)).astype(np.float32)
+    x = (rng.uniform(size=(rows, 23)) < density).astype(np.uint8)
+    G = mapping_grad(gs, x)
+    np.testing.assert_allclose(G, gs.astype(np.float64).T @ (2.0 * x - 1.0), rtol=1e-5, atol=1e-5)
+    w = rng.uniform(size=(slots, 23)).astype(np.float32)
+    m = (rng.normal(size=w.shape) * 0.1).astype(np.float32)
+    v = rng.uniform(0, 0.1, size=w.shape).astype(np.float32)
+    args = (1e-2, 0.9, 0.999, 1e-8, 5)
+    want = [a.copy() for a in (w, m, v)]
+    want_choice = np.zeros(slots, dtype=np.int64)
+    adam_argmax(want[0], G, want[1], want[2], *args, want_choice)
+    got = [np.ascontiguousarray(a.T) for a in (w, m, v)]      # adam_mapping keeps the weights transposed
+    got_choice = np.zeros(slots, dtype=np.int64)
+    adam_mapping(got[0], gs, x, got[1], got[2], *args, got_choice)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a.T, b)
+    np.testing.assert_array_equal(got_choice, want_choice)
+
+
 def test_efd_at_distance_zero_is_the_finite_difference():
     """beta -> 0 leaves the plain difference T[a | bit i] - T[a & ~bit i], times alpha."""
     k, rng = 3, np.random.default_rng(0)
@@ -49,10 +87,8 @@ def test_gradients_equal_reference(k, seed, layers):
     hidden = [7, 5][: layers - 1]
     model, x, y = _small(seed, k, hidden=hidden)
     tau = 0.7
-    size = 1 << k
     alpha = efd.default_alpha(k)
-    E = efd.efd_matrix(k, alpha, efd.DEFAULT_BETA).reshape(size, size * k)
-    loss, dtables, dmap = model.gradients(x, y, tau, E)
+    loss, dtables, dmap = model.gradients(x, y, tau, (alpha, efd.DEFAULT_BETA))
     r_loss, r_tables, r_slots = efd.backward_reference(x, model.wiring, model.tables, model.group_of, y, tau, k,
                                                        alpha, efd.DEFAULT_BETA)
     assert loss == pytest.approx(r_loss, rel=1e-5)
@@ -65,8 +101,7 @@ def test_a_step_lowers_the_loss_on_its_batch():
     """Guards the sign of every gradient: one small Adam step against it must not raise the batch loss on
     average over many batches (a flipped sign raises it)."""
     model, x, y = _small(3, 4, n_in=16, hidden=[24], group=6, classes=2, batch=64)
-    size = 1 << model.k
-    E = efd.efd_matrix(model.k, efd.default_alpha(model.k), efd.DEFAULT_BETA).reshape(size, size * model.k)
+    E = (efd.default_alpha(model.k), efd.DEFAULT_BETA)
     rng = np.random.default_rng(1)
     x = rng.integers(0, 2, size=(512, 16), dtype=np.uint8)
     y = (x[:, 0] ^ x[:, 3]).astype(np.int64) | (x[:, 5] & x[:, 7])
@@ -152,3 +187,21 @@ def test_adam_kernels_take_pytorchs_step_then_clamp_or_pick_the_argmax():
     adam_argmax(pw, g, m.copy(), v.copy(), lr, b1, b2, eps, step, choice)
     np.testing.assert_allclose(pw, want, rtol=1e-12)
     assert choice.tolist() == want.argmax(axis=1).tolist()
+
+
+def test_adam_on_float32_state_steps_in_float32_like_pytorch():
+    """float32 tables and slot weights are stepped in float32 arithmetic (as torch.optim.Adam steps float32
+    parameters): equal to the float64 formula to float32 rounding."""
+    from hcl.train.kernels import adam_clamp
+    rng = np.random.default_rng(4)
+    p, g = rng.uniform(-1, 1, size=(6, 64)), rng.normal(size=(6, 64)) * 1e-2
+    m, v = rng.normal(size=(6, 64)) * 1e-3, rng.uniform(0, 1e-4, size=(6, 64))
+    p, g, m, v = (a.astype(np.float32).astype(np.float64) for a in (p, g, m, v))   # the same inputs in both
+    lr, b1, b2, eps, step = 1e-2, 0.9, 0.999, 1e-8, 7
+    m2, v2 = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+    want = np.clip(p - lr / (1 - b1 ** step) * m2 / (np.sqrt(v2) / np.sqrt(1 - b2 ** step) + eps), -1, 1)
+    p32, m32, v32 = (a.astype(np.float32) for a in (p, m, v))
+    adam_clamp(p32, g.astype(np.float32), m32, v32, lr, b1, b2, eps, step, -1.0, 1.0)
+    np.testing.assert_allclose(p32, want, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(m32, m2, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(v32, v2, rtol=1e-6, atol=1e-14)

@@ -60,7 +60,9 @@ class TrainableNetwork:
     wiring: list[np.ndarray]               # int32 [n, K] per layer; layer 0 follows `mapping` when it is learned
     tables: list[np.ndarray]               # float32 [n, 2^K] per layer, in [-1, 1]
     group_of: np.ndarray                   # int32 [n_last]: the class of each last-layer LUT
-    mapping: np.ndarray | None = None      # float32 [n0 * K, n_inputs] slot weights (argmax = layer 0's wiring)
+    mapping: np.ndarray | None = None      # float32 [n_inputs, n0 * K]: per slot (column) a weight per input bit;
+                                           # the argmax of each column is layer 0's wiring (transposed, so that
+                                           # kernels.adam_mapping steps a block of slots contiguously)
     state: dict = field(default_factory=dict)   # Adam moments and step count
 
     @property
@@ -88,7 +90,7 @@ class TrainableNetwork:
             prev = n
         mapping = rng.uniform(0, 1, size=(sizes[0] * k, n_inputs)).astype(np.float32) if learn_mapping else None
         group_of = (np.arange(sizes[-1]) // int(group)).astype(np.int32)
-        net = cls(k, n_inputs, wiring, tables, group_of, mapping)
+        net = cls(k, n_inputs, wiring, tables, group_of, None if mapping is None else np.ascontiguousarray(mapping.T))
         if mapping is not None:
             net.wiring[0] = mapping.argmax(axis=1).astype(np.int32).reshape(sizes[0], k)
         return net
@@ -111,6 +113,7 @@ class TrainableNetwork:
             slots = wiring[0].reshape(-1)
             mapping = rng.uniform(0, 1, size=(len(slots), net.n_inputs)).astype(np.float32)
             mapping[np.arange(len(slots)), slots] = 1.0 + lift
+            mapping = np.ascontiguousarray(mapping.T)
         return cls(net.k, net.n_inputs, wiring, tables, group_of, mapping)
 
     # ---- the model -------------------------------------------------------------------------------------------
@@ -145,9 +148,11 @@ class TrainableNetwork:
                        task).validate()
 
     # ---- one step --------------------------------------------------------------------------------------------
-    def gradients(self, x: np.ndarray, y: np.ndarray, tau: float, E: np.ndarray, slots_only: bool = False):
+    def gradients(self, x: np.ndarray, y: np.ndarray, tau: float, efd_ab: tuple[float, float],
+                  slots_only: bool = False):
         """Loss and gradients on one batch: table gradients per layer, and the slot weights' gradient (with
-        `slots_only`, the slot gradients ``[B, n0 * K]`` instead, for the caller to accumulate)."""
+        `slots_only`, the slot gradients ``[B, n0 * K]`` instead, for the caller to accumulate). `efd_ab` is the
+        EFD's ``(alpha, beta)``."""
         addrs, outs = self.forward(x)
         scores = kernels.group_scores(outs[-1], self.group_of, self.n_classes) / np.float32(tau)
         z = scores - scores.max(axis=1, keepdims=True)
@@ -160,21 +165,25 @@ class TrainableNetwork:
         dtables = [None] * len(self.tables)
         dmap = None
         size = 1 << self.k
+        alpha, beta = efd_ab
         for layer in range(len(self.tables) - 1, -1, -1):
             addr = addrs[layer]
             dtables[layer] = kernels.table_grad(g, addr, size)
-            D = (self.tables[layer] @ E).reshape(-1, size, self.k)
+            if layer == 0 and self.mapping is None:
+                break                       # a fixed first layer needs no input gradient
+            D = kernels.efd_grads(self.tables[layer], self.k, alpha, beta)
             if layer > 0:
                 g = kernels.input_grad(g, addr, self.wiring[layer], D, self.sizes[layer - 1])
-            elif self.mapping is not None:
+            else:
                 gs = kernels.slot_grad(g, addr, D)
-                dmap = gs if slots_only else slot_weight_grad(gs, x)
+                dmap = gs if slots_only else kernels.mapping_grad(gs, x)
         return loss, dtables, dmap
 
-    def step(self, x: np.ndarray, y: np.ndarray, lr: float, tau: float, E: np.ndarray, mapping_every: int = 1) -> float:
+    def step(self, x: np.ndarray, y: np.ndarray, lr: float, tau: float, efd_ab: tuple[float, float],
+             mapping_every: int = 1) -> float:
         """One Adam step on the tables; the slot weights take one every `mapping_every` calls, on the sum of
         their gradients (the wiring stays fixed in between)."""
-        loss, dtables, gs = self.gradients(x, y, tau, E, slots_only=True)
+        loss, dtables, gs = self.gradients(x, y, tau, efd_ab, slots_only=True)
         st = self.state
         st["step"] = st.get("step", 0) + 1
         if "m" not in st:
@@ -189,10 +198,12 @@ class TrainableNetwork:
         st.setdefault("pending", []).append((gs, x))
         if len(st["pending"]) >= mapping_every:
             pending, st["pending"] = st["pending"], []
-            dmap = slot_weight_grad(np.concatenate([p[0] for p in pending]), np.concatenate([p[1] for p in pending]))
+            gs_all = pending[0][0] if len(pending) == 1 else np.concatenate([p[0] for p in pending])
+            x_all = pending[0][1] if len(pending) == 1 else np.concatenate([p[1] for p in pending])
             st["map_step"] = st.get("map_step", 0) + 1
-            choice = np.empty(self.mapping.shape[0], dtype=np.int64)
-            kernels.adam_argmax(self.mapping, dmap, st["mm"], st["mv"], lr, 0.9, 0.999, 1e-8, st["map_step"], choice)
+            choice = np.empty(self.mapping.shape[1], dtype=np.int64)
+            kernels.adam_mapping(self.mapping, gs_all, x_all, st["mm"], st["mv"], lr, 0.9, 0.999, 1e-8,
+                                 st["map_step"], choice)
             self.wiring[0] = choice.astype(np.int32).reshape(self.sizes[0], self.k)
         return loss
 
@@ -201,11 +212,6 @@ def default_tau(group: float) -> float:
     """Softmax temperature for a mean group of `group` LUTs: DWN's 1/0.3 at 50 LUTs a class, scaled with the
     group, so that a full group's logit is the same (15) whatever the group size."""
     return max(group, 1.0) / 15.0
-
-
-def slot_weight_grad(gs: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``[n_slots, n_inputs]``: the sum over samples of ``g_slot * (2 x - 1)`` (one BLAS product)."""
-    return np.ascontiguousarray(gs.T @ (2.0 * x.astype(np.float32) - 1.0), dtype=np.float32)
 
 
 def spread_wiring(rng: np.random.Generator, n_prev: int, n: int, k: int) -> np.ndarray:
@@ -235,8 +241,6 @@ def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config:
         raise ConfigError(f"train: data has shape {x.shape}, the network reads {model.n_inputs} inputs")
     tau = config.tau if config.tau is not None else default_tau(model.group)
     alpha = config.alpha if config.alpha is not None else efd.default_alpha(model.k)
-    size = 1 << model.k
-    E = efd.efd_matrix(model.k, alpha, config.beta).reshape(size, size * model.k)
     n = len(x)
     bs = min(config.batch_size, n)
     per_epoch = max(1, n // bs)
@@ -250,7 +254,7 @@ def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config:
             break
         lr = config.lr * config.lr_decay ** sum(step >= s * total for s in config.lr_steps)
         idx = order[(step % per_epoch) * bs:(step % per_epoch + 1) * bs]
-        losses.append(model.step(x[idx], y[idx], lr, tau, E, config.mapping_every))
+        losses.append(model.step(x[idx], y[idx], lr, tau, (alpha, config.beta), config.mapping_every))
         step += 1
     model.state.pop("pending", None)   # gradients of a partial mapping round are dropped, not applied late
     return TrainLog(step / per_epoch, step, time.perf_counter() - t0, time.process_time() - c0, losses)
