@@ -1,33 +1,30 @@
 """The `file` task: the user's own table, from CSV or NPZ, plus the stratified splitting every task uses.
 
-    load_task("file", data="measurements.csv", label="class")
+    load_task("file", data="flows.csv", label="label", drop="id,attack_cat", test_data="flows_test.csv")
 
-CSV: the first row is the header; standard quoting (RFC 4180, as Python's `csv` module writes it). The delimiter is
-a comma when the file parses as a comma CSV with at least two columns and the same number of fields on every row;
-else `;`, else tab, under the same rule (no sniffing of a sample, which misreads quoted cells). Every cell must hold a value: an empty
-cell or one of NA, N/A, NaN, null, None, ?, inf, -inf is an error that names its column and row (hcl does not
-impute). A column whose every cell is a number is numeric; any other column is categorical and becomes integer codes
-0..k-1 in sorted order of its values (listed in `Dataset.categorical`; the value of each code is in
-`extra["categories"]`). The label column (option `label`: name or 0-based index; default the last column) may hold
-strings or numbers; its sorted distinct values are the class names.
+Reading the file (formats, typing, missing values): hcl.tasks.tablefile, through the content-keyed cache of
+hcl.tasks.cache. How each feature column becomes the integer word the hardware reads (raw integers, categorical
+codes, fixed-point codes of floats), fitted on the training rows only: hcl.tasks.columns; the fitted map is
+``extra["inputs"]`` and goes into the network file as ``meta.inputs``.
 
-NPZ: either arrays `X` [samples, features] and `y` [samples] (optional `feature_names`), or one 1-D array per column
-with `label` naming the label array (default `y`, else `label`). Arrays must not need pickle: save strings as numpy
-unicode arrays (dtype `<U...`), not as object arrays.
+Options (the CLI flags of the same names): `label` (name or 0-based index; default the last column, or an NPZ's
+`y`/`label` array), `features` / `drop` (names or indices, comma-separated), `categorical` / `numeric`
+(overrides of the guess: text is categorical, numbers numeric), `max_categories` (32), `top_categories` (keep the N
+most frequent training values, code the rest as 'other'), `input_bits` (fixed-point code width of float columns,
+default 12; with it integer columns are coded the same way), `fixed` (declared formats "NAME=BITS:FRAC[:OFFSET]").
 
-When every feature is an integer (categorical codes included), X is int64 and `input_width` is the number of bits
-the raw word needs (two's complement with `signed=True` when a value is negative), so the encoder's comparators are
-exact integer comparisons in RTL. Otherwise X is float64 and `input_width` is None.
+Splits: `test_data` (a file of test rows; the data file gives train and validation rows, `val_fraction` of them
+validation) and `val_data` beside it; or `split_column` (train / val / validation / test per row); else stratified
+and seeded `val_fraction` / `test_fraction` (0.15 / 0.15). `extra["split_source"]` says which.
 
-Splits: 70/15/15, stratified and seeded (options `val_fraction`, `test_fraction`).
+Each feature is its own input word (`Dataset.input_width` and `signed`: one value when all agree, else a tuple).
+`extra["warnings"]` lists columns a network should not learn from (an id, a copy of the answer) and fixed-point
+columns whose training rows all share one code.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import zipfile
 from pathlib import Path
 from typing import Sequence
 
@@ -35,11 +32,6 @@ import numpy as np
 
 from hcl.errors import ConfigError, DataError
 from hcl.tasks import Dataset, register
-
-MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "-nan", "null", "none", "?", "inf", "+inf", "-inf",
-                             "infinity", "+infinity", "-infinity"})
-# Widest raw word the encoder and the network file format accept.
-MAX_INPUT_WIDTH = 64
 
 
 # ---- splitting (shared by every task in this package) -----------------------------------------------------------
