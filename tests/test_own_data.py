@@ -315,3 +315,20 @@ def test_predict_errors_are_one_line(flows, tmp_path):
     p = write_rows(tmp_path / "unlabeled.csv", unlabeled[0], unlabeled[1:])
     out = json.loads(hcl("predict", run / "best.json", "--data", p, "--json"))
     assert out["rows"] == 400 and out["accuracy"] is None
+
+
+@pytest.mark.parametrize("flags, says", [
+    (["--input-bits", "0"], "--input-bits: expected an integer 1..32, got 0"),
+    (["--val-fraction", "1.5"], "--val-fraction: expected a number between 0 and 1, got 1.5"),
+    (["--fixed", "duration"], "--fixed 'duration': expected NAME=BITS:FRAC"),
+    (["--drop", "nosuch"], "--drop: no column 'nosuch'; the columns are 'id', 'proto'"),
+    (["--split-column", "proto"], "column 'proto', line 2: 'udp' is not a split name"),
+    (["--test-data", "missing.csv"], "missing.csv: no such file"),
+    (["--val-data", "x.csv"], "--val-data needs --test-data too"),
+])
+def test_bad_table_options_are_one_line(flows, tmp_path, flags, says):
+    train, _ = flows
+    line = hcl_error("evolve", "--task", "file", "--data", train, *flags, "--generations", 1, "--out", tmp_path / "r",
+                     "--quiet")
+    assert says in line
+    assert not (tmp_path / "r" / "best.json").exists()

@@ -113,6 +113,9 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
         _check_int("--top-categories", top_categories, 1, 1 << 16)
     if input_bits is not None:
         _check_int("--input-bits", input_bits, 1, 32)
+    for flag, fraction in (("--val-fraction", val_fraction), ("--test-fraction", test_fraction)):
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+            raise ConfigError(f"{flag}: expected a number between 0 and 1, got {fraction!r}")
     if data is None:
         raise DataError("task 'file' needs a data file: pass --data FILE.csv or FILE.npz (and --label COLUMN)")
     if split_column is not None and (test_data is not None or val_data is not None):
@@ -232,8 +235,8 @@ def _fixed_formats(table, value) -> dict:
     """--fixed "NAME=BITS:FRAC[:OFFSET],...": fixed-point codes the user's hardware already delivers."""
     from hcl.tasks.columns import FRAC_LIMIT, MAX_CODE_BITS, ColumnMap
     out = {}
-    for item in _refs(value):
-        name, _, spec = item.partition("=")
+    for item in _refs(value, "--fixed"):
+        name, _, spec = str(item).partition("=")
         parts = spec.split(":")
         try:
             numbers = [int(p) for p in parts]
@@ -320,22 +323,26 @@ def _column(table, ref, flag: str, default: int | None = None) -> int:
     raise DataError(f"{table.name}: {flag}: no column {ref!r}; the columns are {_shown(table.names)}")
 
 
-def _refs(value) -> list:
+def _refs(value, flag: str = "a column list") -> list:
+    """Columns given as "a,b,3" (the CLI) or a list of names and indices (a TOML config)."""
     if value is None:
         return []
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
-    return list(value)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
+                                                for v in value):
+        return list(value)
+    raise ConfigError(f"{flag}: expected comma-separated column names or indices, got {value!r}")
 
 
 def _names(table, value, flag: str) -> list[str]:
-    return [table.names[_column(table, r, flag)] for r in _refs(value)]
+    return [table.names[_column(table, r, flag)] for r in _refs(value, flag)]
 
 
 def _feature_columns(table, features, drop, label_j: int, split_j: int | None) -> list[int]:
     what = table.name
     if features is not None:
-        js = [_column(table, r, "--features") for r in _refs(features)]
+        js = [_column(table, r, "--features") for r in _refs(features, "--features")]
         for j in js:
             if j == label_j:
                 raise ConfigError(f"--features: {table.names[j]!r} is the label column")
@@ -344,7 +351,7 @@ def _feature_columns(table, features, drop, label_j: int, split_j: int | None) -
     else:
         base = table.default_features if table.default_features is not None else range(len(table.names))
         js = [j for j in base if j not in (label_j, split_j)]
-    dropped = {_column(table, r, "--drop") for r in _refs(drop)}
+    dropped = {_column(table, r, "--drop") for r in _refs(drop, "--drop")}
     if label_j in dropped:
         raise ConfigError(f"--drop: {table.names[label_j]!r} is the label column")
     js = [j for j in dict.fromkeys(js) if j not in dropped]
