@@ -28,8 +28,8 @@ Depth counts LUT levels (not carries or MUXF7/8), input to class output, as ``hc
 Accuracy, measured on random and evolved networks of 150..400 LUTs (benchmarks/results/synth.md): mean |error|
 5.4 %, all 10 within 15 %; the worst (-14 %) is a K = 4 design on 16-bit inputs, whose carry-chain comparators ABC
 maps less predictably. Small designs swing much more with ABC's choices (a dozen LUTs is a large share): the error
-seen per K and size of the estimate is ERROR_BANDS below (benchmarks/results/cost_bands.md: under 80 LUTs -33..+26 %
-for K 5-6, -21..+343 % for K 2-4), which `hcl info` and `hcl synth` print beside the estimate.
+seen per K and size of the estimate is ERROR_BANDS below (benchmarks/results/cost_bands.md; far wider under 80 LUTs
+and for K <= 4), which `hcl info` and `hcl synth` print beside the estimate.
 """
 
 from __future__ import annotations
