@@ -194,7 +194,8 @@ def test_a_feature_rounded_away_is_a_warning_in_run_json(tmp_path):
     hcl("evolve", "--task", "file", "--data", path, "--threshold-bits", 2, "--generations", 1, "--population", 4,
         "--out", run, "--quiet")
     warnings = json.loads((run / "run.json").read_text())["warnings"]
-    assert len(warnings) == 1 and warnings[0].startswith("'x' varies in the training data but has no comparator")
+    assert len(warnings) == 1 and warnings[0].startswith("feature 'x' varies in the training data but has no "
+                                                          "comparator")
 
 
 def test_float_columns_become_fixed_point_codes_the_network_file_documents(tmp_path):

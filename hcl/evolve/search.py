@@ -120,18 +120,20 @@ def _threshold_bits(config: EvolveConfig, ds: Dataset) -> int | None:
 
 
 def _silent_features(encoder: Encoder, ds: Dataset, names) -> list[str]:
-    """A warning for every feature that varies in the training data but got no comparator (e.g. its thresholds
-    rounded away by --threshold-bits): the network cannot see it."""
+    """A warning for the features that vary in the training data but got no comparator (e.g. their thresholds
+    rounded away by --threshold-bits): the network cannot see them. One line, however many there are."""
     X = ds.X_train
     seen = set(encoder.features.tolist())
-    out = []
-    for f in range(encoder.n_features):
-        if f not in seen and X[:, f].min() != X[:, f].max():
-            name = repr(names[f]) if names is not None else f"feature {f}"
-            width = f" of its {encoder.widths[f]}-bit word" if encoder.integer else ""
-            out.append(f"{name} varies in the training data but has no comparator: its thresholds rounded away "
-                       f"(--threshold-bits keeps the top bits{width}); try --threshold-bits 0 or more --bits")
-    return out
+    silent = [f for f in range(encoder.n_features) if f not in seen and X[:, f].min() != X[:, f].max()]
+    if not silent:
+        return []
+    shown = ", ".join(repr(names[f]) if names is not None else str(f) for f in silent[:8])
+    more = f" and {len(silent) - 8} more" if len(silent) > 8 else ""
+    one = len(silent) == 1
+    what = "feature" if one else f"{len(silent)} features"
+    return [f"{what} {shown}{more} {'varies' if one else 'vary'} in the training data but {'has' if one else 'have'} "
+            f"no comparator: {'its' if one else 'their'} thresholds rounded away by --threshold-bits (which keeps "
+            "the top bits of each word); try --threshold-bits 0 or more --bits"]
 
 
 def default_topology(config: EvolveConfig, n_classes: int) -> tuple[list[int], int]:
