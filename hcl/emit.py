@@ -338,9 +338,17 @@ def golden(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return reference.winner(scores), scores
 
 
+def _word_bounds(enc) -> tuple[np.ndarray, np.ndarray]:
+    """Per feature, the smallest and largest value its word holds, as int64 (an unsigned 64-bit word's top half
+    holds nothing an int64 input can reach)."""
+    from hcl.encode import word_range
+    bounds = [word_range(w, s) for w, s in zip(enc.widths, enc.signs)]
+    return (np.array([lo for lo, _ in bounds], dtype=np.int64),
+            np.array([min(hi, np.iinfo(np.int64).max) for _, hi in bounds], dtype=np.int64))
+
+
 def check_inputs(X: np.ndarray, enc, where: str) -> np.ndarray:
     """Raw inputs as int64, each within its feature's word, or DataError naming the first that is not."""
-    from hcl.encode import word_range
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] == 0:
         raise DataError(f"{where}: expected a non-empty 2-D array [samples, features], got shape {X.shape}")
@@ -348,7 +356,7 @@ def check_inputs(X: np.ndarray, enc, where: str) -> np.ndarray:
         if not (np.issubdtype(X.dtype, np.floating) and np.isfinite(X).all() and (X == np.round(X)).all()):
             raise DataError(f"{where}: features must be integers for the RTL's integer input words")
     Xi = X.astype(np.int64)
-    lo, hi = np.array([word_range(w, s) for w, s in zip(enc.widths, enc.signs)], dtype=np.int64).T
+    lo, hi = _word_bounds(enc)
     bad = np.argwhere((Xi < lo) | (Xi > hi))
     if len(bad):
         r, c = bad[0]
@@ -399,9 +407,8 @@ def _extra_vectors(net: Network, enc, X: np.ndarray, n: int, task, data, seed, s
     from hcl.coverage import extra_vectors
     if n < 0:
         raise ConfigError(f"--vectors-extra {n}: must be 0 or more")
-    from hcl.encode import word_range
     rng = np.random.default_rng([int(source.get("seed") or 0), 0xC0FE])
-    lo, hi = np.array([word_range(w, s) for w, s in zip(enc.widths, enc.signs)], dtype=np.int64).T
+    lo, hi = _word_bounds(enc)
     pools = [rng.integers(lo, hi, size=(max(1000, 4 * n), enc.n_features), dtype=np.int64, endpoint=True)]
     if source.get("task"):
         train, _ = task_vectors(net, task, data, seed, "train", None)
