@@ -342,7 +342,8 @@ def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
 ERROR_BANDS_SOURCE = "benchmarks/results/cost_bands.md"
 ERROR_BANDS: dict[str, tuple[tuple[int, int | None, int, int, int], ...]] = {
     "k2-4": ((0, 40, -21, 343, 12), (40, 80, -12, 84, 10), (80, 150, -45, 59, 7), (150, 400, -15, 10, 5)),
-    "k5-6": ((0, 40, -3, 23, 5), (40, 80, -33, 26, 7), (80, 150, -8, 23, 5), (150, 400, -6, 13, 4)),
+    "k5-6": ((0, 40, -3, 23, 5), (40, 80, -33, 26, 7), (80, 150, -8, 23, 5), (150, 400, -6, 13, 4),
+             (400, None, 4, 5, 2)),
 }
 
 
