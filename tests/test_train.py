@@ -205,3 +205,28 @@ def test_adam_on_float32_state_steps_in_float32_like_pytorch():
     np.testing.assert_allclose(p32, want, rtol=0, atol=1e-6)
     np.testing.assert_allclose(m32, m2, rtol=1e-6, atol=1e-10)
     np.testing.assert_allclose(v32, v2, rtol=1e-6, atol=1e-14)
+
+
+def test_same_seed_same_model_on_one_or_two_threads():
+    """Numba's parallel loops must not make the result depend on the thread count (sums in a fixed order)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = (
+        "import hashlib, json, sys, numpy as np\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from test_train import _xor_task\n"
+        "from hcl.train import TrainConfig, TrainableNetwork, train_network\n"
+        "x, y = _xor_task(4, n=3000)\n"
+        "rng = np.random.default_rng(7)\n"
+        "m = TrainableNetwork.random(rng, 6, x.shape[1], [64], 8, 4)\n"
+        "train_network(m, x, y, TrainConfig(epochs=2), rng)\n"
+        "print(hashlib.sha256(json.dumps(m.export(list('abcd')).to_dict(), sort_keys=True).encode()).hexdigest())\n")
+    root = Path(__file__).resolve().parents[1]
+    digests = []
+    for threads in ("1", "2"):
+        env = {**__import__("os").environ, "NUMBA_NUM_THREADS": threads}
+        out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
+                             check=True)
+        digests.append(out.stdout.strip().splitlines()[-1])
+    assert digests[0] == digests[1]
