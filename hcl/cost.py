@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from hcl.encode import each_feature
 from hcl.errors import ConfigError
 from hcl.network import Network
 from hcl.registers import register_plan
@@ -130,9 +131,8 @@ def encoder_cost(encoder: dict[str, Any] | None, used: np.ndarray | None = None)
         if not bits:
             return 0, 0
     n_features = int(enc.get("n_features") or 1 + max(b[0] for b in bits))
-    widths = _per_feature(enc["input_width"], n_features)
-    signs = _per_feature(bool(enc.get("signed", False)) if not isinstance(enc.get("signed"), list)
-                         else enc["signed"], n_features)
+    widths = each_feature(enc["input_width"], n_features)
+    signs = each_feature(enc.get("signed", False), n_features)
     width = np.array([widths[b[0]] for b in bits], dtype=np.int64)
     signed = np.array([bool(signs[b[0]]) for b in bits])
     carry = -(-width // CHUNK_BITS) > LOGIC_CHUNKS
@@ -152,10 +152,6 @@ def encoder_cost(encoder: dict[str, Any] | None, used: np.ndarray | None = None)
     if (nbits >= 2).any():
         levels = max(levels, comparator_cost(int(nbits.max()))[1])
     return luts, levels
-
-
-def _per_feature(value, n_features: int) -> list:
-    return list(value) if isinstance(value, list) else [value] * n_features
 
 
 def _carry_encoder_cost(bits: list, widths: list[int], signs: list[bool]) -> tuple[int, int]:

@@ -45,6 +45,7 @@ from hcl import __version__, cost, reference, timing
 from hcl.errors import ConfigError, DataError
 from hcl.network import Network, atomic_write_text
 from hcl.registers import register_plan
+from hcl.tasks.columns import word_range
 
 TEMPLATE = "network.vhd.j2"
 VECTORS_FILE = "vectors.txt"
@@ -167,7 +168,6 @@ def _words(enc, inputs: dict | None) -> list[dict[str, Any]]:
 
 
 def _comparators(enc) -> list[dict[str, Any]]:
-    from hcl.encode import word_range
     rows = []
     for bit, (f, op, t) in enumerate(zip(enc.features.tolist(), enc.ops, enc.thresholds.tolist())):
         t = int(t)
@@ -341,7 +341,6 @@ def golden(net: Network, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _word_bounds(enc) -> tuple[np.ndarray, np.ndarray]:
     """Per feature, the smallest and largest value its word holds, as int64 (an unsigned 64-bit word's top half
     holds nothing an int64 input can reach)."""
-    from hcl.encode import word_range
     bounds = [word_range(w, s) for w, s in zip(enc.widths, enc.signs)]
     return (np.array([lo for lo, _ in bounds], dtype=np.int64),
             np.array([min(hi, np.iinfo(np.int64).max) for _, hi in bounds], dtype=np.int64))

@@ -5,8 +5,8 @@ thermometer level) or ``x[f] == V`` (a one-hot category). Thresholds are fitted 
 integer inputs the thresholds are integers, so the RTL compares exactly what the Python model compares.
 
 Input words: each feature is one raw word of its own width, unsigned or two's complement (``input_width`` and
-``signed``: one value for every feature, or a list with one per feature). ``word_range`` is the one rule for the
-values a word holds; emit, the testbench and the proof lay the words out with ``word_offsets``.
+``signed``: one value for every feature, or a list with one per feature). ``hcl.tasks.columns.word_range`` is the
+one rule for the values a word holds; emit, the testbench and the proof lay the words out with ``word_offsets``.
 
 Packing: sample ``s`` is bit ``s % 64`` of word ``s // 64``; a packed matrix is uint64 ``[n_bits, n_words]`` and
 the padding bits of the last word are zero.
@@ -21,7 +21,7 @@ import numpy as np
 
 from hcl import schemas
 from hcl.errors import ConfigError, DataError, NetworkFormatError
-from hcl.tasks.columns import word_range  # noqa: F401  (the one rule of a word's range, re-exported for emit)
+from hcl.tasks.columns import compact
 
 METHODS = ("quantile", "uniform")
 OPS = (">=", "==")
@@ -49,11 +49,11 @@ class Encoder:
     @property
     def widths(self) -> list[int]:
         """Width of each feature's input word (integer inputs only)."""
-        return _per_feature(self.input_width, self.n_features)
+        return each_feature(self.input_width, self.n_features)
 
     @property
     def signs(self) -> list[bool]:
-        return _per_feature(self.signed, self.n_features)
+        return each_feature(self.signed, self.n_features)
 
     def word_offsets(self) -> list[int]:
         """Bit offset of each feature's word on the flat input port (feature 0 at the least significant end)."""
@@ -91,7 +91,7 @@ class Encoder:
         input_width, signed = _compact(input_width, n_features, "input_width"), _compact(signed, n_features, "signed")
         if threshold_bits is not None and (not integer or not 1 <= threshold_bits <= 64):
             raise ConfigError(f"threshold_bits: needs integer inputs and a value in 1..64, got {threshold_bits}")
-        widths = _per_feature(input_width, n_features) if integer else [0] * n_features
+        widths = each_feature(input_width, n_features) if integer else [0] * n_features
         feats, ops, thr = [], [], []
         for f in range(n_features):
             col = X[:, f]
@@ -169,18 +169,19 @@ class Encoder:
                    d.get("method", ""), d.get("bits_per_feature", 0))
 
 
-def _per_feature(value, n_features: int) -> list:
+def each_feature(value, n_features: int) -> list:
+    """An encoder field (one value for all features, or a list) as one value per feature."""
     return list(value) if isinstance(value, (tuple, list)) else [value] * n_features
 
 
 def _compact(value, n_features: int, what: str):
-    """One value when every feature has the same (the file format's short form), else a tuple per feature."""
+    """A field as the file format holds it: one value when every feature has the same, else a tuple."""
     if value is None or not isinstance(value, (tuple, list, np.ndarray)):
         return value
     values = [v.item() if isinstance(v, np.generic) else v for v in value]
     if len(values) != n_features:
         raise ConfigError(f"encoder {what}: {len(values)} values for {n_features} features")
-    return values[0] if len(set(values)) == 1 else tuple(values)
+    return compact(values)
 
 
 def _thermometer(col: np.ndarray, bits: int, method: str, integer: bool, step: int = 1) -> list:

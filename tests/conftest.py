@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,10 @@ import pytest
 from hcl.tasks import Dataset, register
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+needs_ghdl = pytest.mark.skipif(shutil.which("ghdl") is None and not os.environ.get("HCL_GHDL"),
+                                reason="ghdl is not installed (apt-get install ghdl, or make install)")
 
 
 def shared_data(subdir: str) -> Path:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_tiny
+from conftest import make_tiny, needs_ghdl
 from hcl import emit as emit_mod
 from hcl.cli import main
 from hcl.emit import check_entity, emit, vhdl_identifier
@@ -23,8 +22,6 @@ from hcl.network import Network, random_network
 from hcl.reference import class_scores
 
 GOLDEN = Path(__file__).parent / "golden"
-needs_ghdl = pytest.mark.skipif(shutil.which("ghdl") is None and not os.environ.get("HCL_GHDL"),
-                                reason="ghdl is not installed (apt-get install ghdl, or make install)")
 
 
 def tiny_network(seed: int = 1, k: int = 4, layers=(12, 6), n_classes: int = 3) -> Network:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ from hcl.cli import main
 from hcl.errors import ConfigError, DataError
 from hcl.network import Network
 from hcl.tasks import load_task
+from conftest import make_tiny, needs_ghdl
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,8 +58,7 @@ def write_rows(path: Path, header: list[str], rows: list[list]) -> Path:
 
 # ---- the README's worked example ----------------------------------------------------------------------------------
 
-@pytest.mark.skipif(shutil.which("ghdl") is None and not os.environ.get("HCL_GHDL"),
-                    reason="ghdl is not installed (apt-get install ghdl, or make install)")
+@needs_ghdl
 def test_worked_example_from_csv_to_simulated_rtl(flows, tmp_path):
     train, test = flows
     run = tmp_path / "run"
@@ -278,7 +276,6 @@ def test_time_limit_counts_loading(tmp_path, monkeypatch):
 
     from hcl.evolve import EvolveConfig, evolve
     from hcl.tasks import register
-    from tests.conftest import make_tiny
 
     @register("slow-tiny")
     def _slow(seed=0, data=None, **options):

@@ -36,6 +36,12 @@ def word_range(width: int, signed: bool) -> tuple[int, int]:
     return (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
 
 
+def compact(values):
+    """One value when every feature has the same (the short form of the encoder's fields), else a tuple."""
+    values = tuple(values)
+    return values[0] if len(set(values)) == 1 else values
+
+
 def cell_text(col: np.ndarray) -> np.ndarray:
     """A column's cells as the text a category is named by: 3 and 3.0 are both '3'."""
     if col.dtype.kind in "US":
@@ -144,8 +150,6 @@ def fit_categorical(name: str, col: np.ndarray, train: np.ndarray, max_categorie
 def fit_fixed(name: str, train_values: np.ndarray, bits: int) -> ColumnMap:
     """The finest fixed-point code of `bits` bits that holds the training range; integers are never scaled up
     (a finer code of an integer column only leaves codes unused)."""
-    if not 1 <= bits <= MAX_CODE_BITS:
-        raise DataError(f"--input-bits: must be 1..{MAX_CODE_BITS}, got {bits}")
     top = (1 << bits) - 1
     integral = train_values.dtype.kind in "iub"
     lo, hi = float(train_values.min()), float(train_values.max())

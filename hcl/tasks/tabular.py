@@ -32,6 +32,8 @@ import numpy as np
 
 from hcl.errors import ConfigError, DataError
 from hcl.tasks import Dataset, register
+from hcl.tasks.columns import (FRAC_LIMIT, MAX_CODE_BITS, ColumnMap, InputMap, cell_text, compact,
+                               fit_categorical, fit_fixed)
 
 
 # ---- splitting (shared by every task in this package) -----------------------------------------------------------
@@ -102,7 +104,6 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
     """The user's own table (module docstring of hcl.tasks.tablefile for the file formats; hcl.tasks.columns for
     how each column becomes the word the hardware reads)."""
     from hcl.tasks.cache import cached_table
-    from hcl.tasks.columns import ColumnMap, InputMap, fit_categorical, fit_fixed
 
     if options:
         raise ConfigError(f"task 'file': unknown option(s) {', '.join(sorted(options))}; it takes label, features, "
@@ -112,7 +113,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
     if top_categories is not None:
         _check_int("--top-categories", top_categories, 1, 1 << 16)
     if input_bits is not None:
-        _check_int("--input-bits", input_bits, 1, 32)
+        _check_int("--input-bits", input_bits, 1, MAX_CODE_BITS)
     for flag, fraction in (("--val-fraction", val_fraction), ("--test-fraction", test_fraction)):
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
             raise ConfigError(f"{flag}: expected a number between 0 and 1, got {fraction!r}")
@@ -151,7 +152,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
                     raise DataError(other.problems[other.names.index(name)])
             parts.append(other)
 
-    label_cells = [_label_text(t.columns[t.names.index(table.names[label_j])]) for t in parts]
+    label_cells = [cell_text(t.columns[t.names.index(table.names[label_j])]) for t in parts]
     classes_all = np.unique(np.concatenate(label_cells))
     classes = tuple(str(c) for c in classes_all)
     y_parts = [np.searchsorted(classes_all, cells).astype(np.int64) for cells in label_cells]
@@ -195,13 +196,13 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
         text = col.dtype.kind in "US"
         if name in declared:
             if text:
-                raise DataError(_first_text_cell(col, name, parts, starts).replace("--numeric", "--fixed"))
+                raise DataError(_first_text_cell(col, name, parts, starts, "--fixed"))
             cmap = declared[name]
         elif name in cat_set or (text and name not in num_set):
             cmap = fit_categorical(name, col[main_rows], train_rows[train_rows < starts[1]], max_categories,
                                    top_categories, what)
         elif text:
-            raise DataError(_first_text_cell(col, name, parts, starts))
+            raise DataError(_first_text_cell(col, name, parts, starts, "--numeric"))
         elif col.dtype.kind == "f" or input_bits is not None:
             cmap = fit_fixed(name, col[train_rows], input_bits if input_bits is not None else DEFAULT_INPUT_BITS)
         else:
@@ -217,7 +218,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
             if codes.min() == codes.max():
                 warnings.append(f"column {m.name!r}: every training row has the same {m.bits}-bit code")
     categorical_js = tuple(f for f, m in enumerate(maps) if m.kind == "categorical")
-    widths, signs = _compact(m.code_bits for m in maps), _compact(m.kind == "raw" and m.signed for m in maps)
+    widths, signs = compact(m.code_bits for m in maps), compact(m.kind == "raw" and m.signed for m in maps)
     split = [X[idx["train"]], y_all[idx["train"]], X[idx["val"]], y_all[idx["val"]], X[idx["test"]],
              y_all[idx["test"]]]
     kinds = {k: sum(m.kind == k for m in maps) for k in ("raw", "categorical", "fixed")}
@@ -233,7 +234,6 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
 
 def _fixed_formats(table, value) -> dict:
     """--fixed "NAME=BITS:FRAC[:OFFSET],...": fixed-point codes the user's hardware already delivers."""
-    from hcl.tasks.columns import FRAC_LIMIT, MAX_CODE_BITS, ColumnMap
     out = {}
     for item in _refs(value, "--fixed"):
         name, _, spec = str(item).partition("=")
@@ -276,12 +276,6 @@ def _suspect_columns(names: list[str], train_cols: list[np.ndarray], y: np.ndarr
             out.append(f"column {name!r} alone gives the label for {counts.max(axis=1).sum() / n:.1%} of the "
                        f"training rows: a copy of the answer (a second label)? --drop {name} if so")
     return out
-
-
-def _compact(values):
-    """One value when every feature has the same (the short form of the encoder's fields), else a tuple."""
-    values = tuple(values)
-    return values[0] if len(set(values)) == 1 else values
 
 
 def _check_int(flag: str, value, lo: int, hi: int) -> None:
@@ -366,28 +360,21 @@ def _joined(parts, name: str) -> np.ndarray:
     if len(cols) == 1:
         return cols[0]
     if len({c.dtype.kind in "US" for c in cols}) > 1:
-        from hcl.tasks.columns import cell_text
         cols = [cell_text(c) for c in cols]
     return np.concatenate(cols)
 
 
-def _first_text_cell(col: np.ndarray, name: str, parts, starts) -> str:
+def _first_text_cell(col: np.ndarray, name: str, parts, starts, flag: str) -> str:
     for i, cell in enumerate(col.tolist()):
         try:
             float(cell)
         except ValueError:
-            return (f"column {name!r}, {_row_name(parts, starts, i)}: {cell!r} is not a number, but --numeric "
+            return (f"column {name!r}, {_row_name(parts, starts, i)}: {cell!r} is not a number, but {flag} "
                     f"{name} says the column holds numbers")
     return f"column {name!r}: not numeric"
 
 
-def _label_text(col: np.ndarray) -> np.ndarray:
-    from hcl.tasks.columns import cell_text
-    return cell_text(col)
-
-
 def _split_column(table, j: int) -> np.ndarray:
-    from hcl.tasks.columns import cell_text
     text = np.char.lower(cell_text(table.columns[j]))
     out = np.array([SPLIT_NAMES.get(t, "") for t in text.tolist()])
     bad = np.flatnonzero(out == "")
@@ -428,8 +415,6 @@ def rows_for_network(path, inputs: dict | None, n_features: int, classes: Sequen
     `label` names it. y is None when there is no label column.
     """
     from hcl.tasks.cache import cached_table
-    from hcl.tasks.columns import InputMap
-
     table = cached_table(_data_path(path))
     what = table.name
     if inputs is not None:
@@ -463,7 +448,6 @@ def rows_for_network(path, inputs: dict | None, n_features: int, classes: Sequen
         j = table.names.index(label_name)
         if j in table.problems:
             raise DataError(table.problems[j])
-        from hcl.tasks.columns import cell_text
         cells = cell_text(table.columns[j])
         known = {c: i for i, c in enumerate(classes)}
         unknown = [i for i, c in enumerate(cells.tolist()) if c not in known]
