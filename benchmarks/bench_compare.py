@@ -2,6 +2,7 @@
 
     python benchmarks/bench_compare.py                       # all three tasks, seed 0 (~10-20 min each, 1 thread)
     python benchmarks/bench_compare.py --tasks qubit --seed 1
+    python benchmarks/bench_compare.py --lut-only --lut-trainer none --lut-max-luts 0   # the LUT network alone
 
 Each task's full outputs go to runs/bench-compare/<task>/ (with the evolve run and, with --export, ONNX files);
 compare.md, .csv, .json and the two PNGs are copied to benchmarks/results/compare/<task>/, and
@@ -11,6 +12,11 @@ targets checked:
 * PTQ W8A8 within 1 point of FP32 pixel accuracy at (about) 4x smaller weight memory;
 * QAT with learned bit widths: average <= 5 weight bits, at most 2 points below FP32 pixel accuracy;
 * the LUT network's row as measured.
+
+--lut-only runs only the LUT network of `hcl compare` (the same splits, pixel sample, search and test metrics as
+its row in the full table; no U-Net is trained), with the --lut-* options overriding the search's budget; each run's
+row and details go to runs/bench-compare-lut/<task>-<trainer>-l<max_luts>-s<seed>/result.json and one line to stdout
+(benchmarks/results/compare_lut.md collects such runs).
 
 busi needs /work/shared/data/busi (or --data / HCL_DATA); it is skipped with a note when absent.
 """
@@ -97,7 +103,14 @@ def main(argv=None) -> int:
     ap.add_argument("--export", action="store_true", help="also export ONNX / integer weights per task")
     ap.add_argument("--summary-only", action="store_true",
                     help="only rebuild benchmarks/results/compare.md from the per-task results already there")
+    ap.add_argument("--lut-only", action="store_true", help="only the LUT network (no U-Net); see the docstring")
+    ap.add_argument("--lut-trainer", choices=("efd", "none"), default=None, help="default: compare's (efd)")
+    ap.add_argument("--lut-max-luts", type=int, default=None, help="0: no limit; default: compare's (250)")
+    ap.add_argument("--lut-time-limit", type=float, default=None, help="seconds, 0: none; default: compare's (60)")
+    ap.add_argument("--lut-generations", type=int, default=None, help="default: compare's (150)")
     args = ap.parse_args(argv)
+    if args.lut_only:
+        return lut_only(args)
 
     notes = []
     tasks = [] if args.summary_only else [t.strip() for t in args.tasks.split(",") if t.strip()]
@@ -122,6 +135,37 @@ def main(argv=None) -> int:
             shutil.copyfile(run_dir / name, dest / name)
         write_summary(args.threads, notes)
     print(f"wrote {write_summary(args.threads, notes)}")
+    return 0
+
+
+def lut_only(args) -> int:
+    import json
+    from dataclasses import replace
+
+    from hcl.bridge.compare import FULL, run_lut_only
+    given = {"lut_trainer": args.lut_trainer, "lut_generations": args.lut_generations}
+    changes = {k: v for k, v in given.items() if v is not None}
+    for key, value in (("lut_max_luts", args.lut_max_luts), ("lut_time_limit", args.lut_time_limit)):
+        if value is not None:
+            changes[key] = value or None          # 0: no limit
+    budget = replace(FULL, **changes)
+    for task in [t.strip() for t in args.tasks.split(",") if t.strip()]:
+        data = None
+        if task == "busi":
+            data = args.data or (None if os.environ.get("HCL_DATA") else str(DEFAULT_BUSI))
+        out = (ROOT / "runs" / "bench-compare-lut" /
+               f"{task}-{budget.lut_trainer}-l{budget.lut_max_luts or 'none'}-s{args.seed}")
+        try:
+            res = run_lut_only(task, seed=args.seed, data=data, out=out, budget=budget)
+        except DataError as exc:
+            print(f"{task}: skipped ({exc})", flush=True)
+            continue
+        atomic_write_text(out / "result.json", json.dumps(res, indent=1, default=str) + "\n")
+        r, d = res["row"], res["detail"]
+        print(f"{task} seed {args.seed} trainer {d['trainer']} max_luts {d['max_luts']} time_limit {d['time_limit']}:"
+              f" Dice {r['dice']:.3f} IoU {r['iou']:.3f} acc {r['pixel_accuracy']:.4f} LUTs {r['luts']}"
+              f" (encoder {d['cost']['luts_encoder']}) layers {d['layers']} val {d['pixel_val_accuracy']:.4f}"
+              f" generations {d['generations']} wall {res['wall_s']} s CPU {res['cpu_s']} s", flush=True)
     return 0
 
 

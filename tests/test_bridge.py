@@ -17,6 +17,7 @@ from click.testing import CliRunner  # noqa: E402
 
 from hcl.bridge import metrics, quant, train  # noqa: E402
 from hcl.bridge.models import UNet, UNetSpec, build_unet, fold_batch_norm, n_parameters  # noqa: E402
+from hcl.errors import ConfigError  # noqa: E402
 from hcl.tasks.segmentation import load_images  # noqa: E402
 
 torch.set_num_threads(1)
@@ -222,6 +223,30 @@ def test_compare_quick_writes_table_csv_json_and_pngs(tmp_path):
     assert (out / "lut" / "best.json").is_file()
     assert (exp / "unet-small-ptq-w8a8.npz").is_file() and (exp / "lut-k6.json").is_file()
     assert (exp / "unet-small-fp32.pt").is_file()
+    # The LUT network comes from the gradient-trained search (issue 12) under the budget's hard LUT limit, and
+    # run_lut_only rebuilds that same row (same splits, pixels, search, test metrics) without any U-Net.
+    from hcl.bridge.compare import QUICK, run_lut_only
+    detail = json.loads((out / "compare.json").read_text())["details"]["lut-k6"]
+    assert detail["trainer"] == "efd" and detail["max_luts"] == QUICK.lut_max_luts == 250
+    assert detail["cost"]["luts"] == int(lut["luts"]) <= 250
+    alone = run_lut_only("sipm-seg", quick=True, out=tmp_path / "alone")
+    assert alone["detail"]["trainer"] == "efd" and alone["detail"]["layers"] == detail["layers"]
+    assert alone["row"]["dice"] == pytest.approx(float(lut["dice"]), abs=1e-9)
+    assert alone["row"]["luts"] == int(lut["luts"]) and alone["wall_s"] > 0 and alone["cpu_s"] > 0
+
+
+def test_compare_lut_only_keeps_the_genetic_search_selectable(tmp_path):
+    from dataclasses import replace
+
+    from hcl.bridge.compare import QUICK, run_lut_only
+    res = run_lut_only("sipm-seg", quick=True, out=tmp_path, budget=replace(QUICK, lut_trainer="none",
+                                                                              lut_max_luts=None))
+    d = res["detail"]
+    assert d["trainer"] == "none" and d["max_luts"] is None and d["generations"] == QUICK.lut_generations
+    assert 0.0 <= res["row"]["dice"] <= 1.0 and res["row"]["luts"] == d["cost"]["luts"] > 0
+    assert (tmp_path / "lut" / "best.json").is_file()
+    with pytest.raises(ConfigError, match="segmentation task"):
+        run_lut_only("digits", quick=True, out=tmp_path / "x")
 
 
 def test_compare_rejects_a_task_that_is_not_segmentation(tmp_path):

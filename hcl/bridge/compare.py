@@ -7,7 +7,9 @@ Models (every one trained and evaluated on the task's fixed seeded image splits;
 * QAT of ``unet-small`` from its FP32 weights: W4A4 and W2A2 with learned (PACT-style) clipping, W2A2 with
   statistics-based clipping (to show what learned clipping buys at 2 bits), and learned bit widths with the
   QuantU-Net loss (BCE + Dice + bit-width penalty);
-* the LUT network: ``hcl evolve`` (K=6) on the task's per-pixel form, applied at every pixel of the test images.
+* the LUT network: ``hcl evolve`` (K=6) on the task's per-pixel form, applied at every pixel of the test images;
+  by default the gradient-trained search (``--trainer efd``) under ``--max-luts 250`` for 60 s (Budget.lut_*;
+  ``lut_trainer="none"`` is the genetic search alone, as before issue 12). ``run_lut_only`` runs this model alone.
 
 Outputs in ``out`` (each file written atomically): ``compare.md`` (table + how each figure was obtained),
 ``compare.csv``, ``compare.json`` (rows, per-model details and training logs, config, versions), ``cost.png``
@@ -52,7 +54,13 @@ class Budget:
     calib_images: int = 64
     lut_generations: int = 150      # the qubit search gains < 0.2 points of val accuracy after 150
     lut_population: int = 24
-    lut_max_luts: int | None = None
+    lut_trainer: str = "efd"        # efd: gradient-trained tables inside the search (hcl.evolve.lamarck, as
+                                    # `hcl evolve --trainer efd`); none: the genetic search alone (before issue 12)
+    lut_max_luts: int | None = 250  # hard limit on hcl.cost's total, encoder included (the trained start sizes its
+                                    # topology by it); None: no limit (the trainer's start then needs --layers)
+    lut_time_limit: float | None = 60.0   # seconds for the LUT search (start included); it also stops after
+                                          # lut_generations. Trainer vs genetic search alone at 60 s and equal
+                                          # LUT limits: benchmarks/results/compare_lut.md
     lut_run_dir: bool = True        # keep evolve's run directory (log, checkpoint, Pareto front, plots) in out/lut
     images: tuple[int, int, int] | None = None   # keep only the first (train, val, test) images of each split
     image_options: dict = field(default_factory=dict)
@@ -64,7 +72,8 @@ class Budget:
 
 FULL = Budget()
 QUICK = Budget(fp_epochs=2, tiny_epochs=2, qat_epochs=1, learned_epochs=1, max_batches=2, calib_images=8,
-               restarts=1, lut_generations=2, lut_population=6, images=(16, 4, 4), lut_run_dir=False,
+               restarts=1, lut_generations=2, lut_population=6, lut_time_limit=None, images=(16, 4, 4),
+               lut_run_dir=False,
                image_options={"qubit": {"n_images": 30}, "sipm-seg": {"n_traces": 30}},
                pixel_options={"per_image": 24})
 
@@ -128,8 +137,9 @@ def subset(seg, counts: tuple[int, int, int]):
 
 def run_compare(task: str, seed: int = 0, data=None, quick: bool = False, out: str | Path | None = None,
                 export: str | Path | None = None, budget: Budget | None = None, threads: int = 1,
-                progress: Callable[[str], None] | None = None) -> CompareResult:
-    """Train and evaluate every model of the comparison; write the table, CSV, JSON and figures to `out`."""
+                progress: Callable[[str], None] | None = None, lut_trainer: str | None = None) -> CompareResult:
+    """Train and evaluate every model of the comparison; write the table, CSV, JSON and figures to `out`.
+    `lut_trainer` (efd | none), when given, overrides the budget's."""
     from hcl.bridge import require_torch
     from hcl.tasks.segmentation import segmentation_task_names
 
@@ -139,6 +149,8 @@ def run_compare(task: str, seed: int = 0, data=None, quick: bool = False, out: s
     if threads < 1:
         raise ConfigError(f"--threads: must be at least 1, got {threads}")
     budget = budget or (QUICK if quick else FULL)
+    if lut_trainer is not None:
+        budget = replace(budget, lut_trainer=lut_trainer)
     out = Path(out) if out is not None else Path(f"runs/compare-{task}-s{seed}{'-quick' if quick else ''}")
     with warnings.catch_warnings():
         # Brevitas and torch.fx deprecation chatter about their own internals: nothing a user can act on.
@@ -268,8 +280,11 @@ def _lut_row(task, seg, seed, budget: Budget, run_dir: Path, say) -> tuple[dict,
     pixel = {**pixel_defaults(task), **budget.pixel_options}
     ds = pixel_dataset(seg, seed, **pixel)
     config = EvolveConfig(task=task, k=6, generations=budget.lut_generations, population=budget.lut_population,
-                          seed=seed, max_luts=budget.lut_max_luts, out=str(run_dir) if budget.lut_run_dir else None)
+                          seed=seed, max_luts=budget.lut_max_luts, trainer=budget.lut_trainer,
+                          time_limit=budget.lut_time_limit, out=str(run_dir) if budget.lut_run_dir else None)
+    c0 = time.process_time()
     result = evolve(config, dataset=ds, progress=False)
+    search_cpu_s = time.process_time() - c0
     net = result.best
     if not budget.lut_run_dir:
         net.save(run_dir / "best.json")
@@ -293,8 +308,31 @@ def _lut_row(task, seg, seed, budget: Budget, run_dir: Path, say) -> tuple[dict,
         f"{c['luts']} LUTs, depth {c['depth']}  (pixel val acc {result.val_accuracy:.3f}, {elapsed:.0f} s)")
     detail = {"layers": net.layer_sizes, "cost": c, "pixel_dataset": {**pixel, "n_train": int(len(ds.y_train))},
               "pixel_val_accuracy": result.val_accuracy, "pixel_test_accuracy": result.test_accuracy,
-              "generations": result.generations_done, "run_dir": str(run_dir), "network": str(run_dir / "best.json")}
+              "generations": result.generations_done, "run_dir": str(run_dir), "network": str(run_dir / "best.json"),
+              "trainer": config.trainer, "max_luts": config.max_luts, "time_limit": config.time_limit,
+              "wall_s": round(elapsed, 1), "search_cpu_s": round(search_cpu_s, 1)}
     return row, pred, detail
+
+
+def run_lut_only(task: str, seed: int = 0, data=None, quick: bool = False, out: str | Path | None = None,
+                 budget: Budget | None = None, progress: Callable[[str], None] | None = None) -> dict:
+    """Only the LUT network of `hcl compare`: the same image splits, per-pixel sample, search, test pixels and
+    metrics as its row in the full comparison, without training a U-Net (and without torch). Returns the row and
+    its details, with wall and CPU seconds of the whole call (loading included)."""
+    from hcl.tasks.segmentation import load_images, segmentation_task_names
+
+    if task not in segmentation_task_names():
+        raise ConfigError(f"--task {task!r}: compare needs a segmentation task: {', '.join(segmentation_task_names())}")
+    budget = budget or (QUICK if quick else FULL)
+    out = Path(out) if out is not None else Path(f"runs/compare-lut-{task}-s{seed}{'-quick' if quick else ''}")
+    t0, c0 = time.monotonic(), time.process_time()
+    seg = load_images(task, seed=seed, data=data, **budget.image_options.get(task, {}))
+    if budget.images is not None:
+        seg = subset(seg, budget.images)
+    out.mkdir(parents=True, exist_ok=True)
+    row, _, detail = _lut_row(task, seg, seed, budget, out / "lut", progress or (lambda msg: None))
+    return {"task": task, "seed": seed, "row": row, "detail": detail, "budget": budget.to_dict(),
+            "wall_s": round(time.monotonic() - t0, 1), "cpu_s": round(time.process_time() - c0, 1)}
 
 
 # ---- outputs ------------------------------------------------------------------------------------------------------
@@ -347,6 +385,10 @@ def markdown(task: str, rows: list[dict], seg, budget: Budget, quick: bool, seed
               "'parameters' and 'memory' are its truth-table bits (n_luts x 2^K).",
               f"- [L] {metrics.LATENCY_MODEL}; the LUT network is combinational per pixel. U-Net latency is not "
               "estimated: it needs most of the frame before the first output.",
+              f"- LUT network: hcl evolve, K=6, trainer {budget.lut_trainer}, --max-luts {budget.lut_max_luts} "
+              f"(hcl.cost, encoder included), at most {budget.lut_generations} generations"
+              + (f" or {budget.lut_time_limit:g} s" if budget.lut_time_limit else "")
+              + "; the network of the highest validation pixel accuracy on the final front is kept.",
               f"- Training: Adam, BCE + Dice, best validation Dice kept; the tiny U-Net gets up to {budget.restarts} "
               f"runs (learning rates {', '.join(f'{lr:g}' for lr in budget.tiny_lrs)} in turn from one seeded "
               f"initialisation, then a new one; the first whose validation Dice reaches {MIN_VAL_DICE} is kept).",
