@@ -4,10 +4,9 @@
         emits each network (hcl.emit, registers as listed), runs `hcl synth` (hcl.synth.synth) and writes the table
         to benchmarks/results/synth.md. Designs and their synthesis cache live in build/bench_synth/, so a re-run
         only synthesizes what changed.
-    .venv/bin/python benchmarks/bench_synth.py --calibrate tree|sum [--jobs 2] [--seeds 3]
-        re-measures a popcount table of hcl/cost.py (LUTs and levels of the template's popcount fed by a LUT layer:
-        tree, the K = 6 counter tree; sum, the K <= 5 VHDL sum) and prints it: run it when
-        templates/popcount.vhd.j2 or hcl/popcount.py changes.
+    .venv/bin/python benchmarks/bench_synth.py --calibrate [--jobs 2] [--seeds 3]
+        re-measures the popcount tables of hcl/cost.py (LUTs and levels of the template's popcount fed by a LUT
+        layer, K = 4 and 6) and prints them: run it when templates/network.vhd.j2 changes its popcount.
 
 Random networks (hcl.network.random_network on a fitted hcl.encode.Encoder) are unpruned: the model and the tool
 both drop their dead LUTs. Networks given with --network (e.g. evolved ones) are used as they are.
@@ -29,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hcl import cost, emit, popcount, synth  # noqa: E402
+from hcl import cost, emit, synth  # noqa: E402
 from hcl.encode import Encoder  # noqa: E402
 from hcl.network import Network, atomic_write_text, random_network  # noqa: E402
 
@@ -146,77 +145,53 @@ def markdown(rows: list[dict], command: str) -> str:
 
 # ---- calibration -----------------------------------------------------------------------------------------------
 
-_PIECE = """{% import 'popcount.vhd.j2' as popcount %}
-library ieee;
-use ieee.std_logic_1164.all;
-use ieee.numeric_std.all;
-entity piece is port (e : in std_logic_vector({{ n_in - 1 }} downto 0); y : out std_logic_vector({{ width - 1 }} downto 0)); end;
-architecture rtl of piece is
-  subtype score_t is unsigned({{ width - 1 }} downto 0);
-{% if not cls.counters %}
-{{ popcount.sum_function() }}
-{% endif %}
-{% for t in layer %}
-  constant T{{ loop.index0 }} : std_logic_vector({{ 2 ** k - 1 }} downto 0) := x"{{ t.table }}";
-{% endfor %}
-{{ popcount.constants(cls) }}  signal l : std_logic_vector({{ n - 1 }} downto 0);
-  signal grp0 : std_logic_vector({{ n - 1 }} downto 0);
-  signal pc0 : std_logic_vector({{ cls.n_signals - 1 }} downto 0);
-begin
-{% for t in layer %}
-  l({{ loop.index0 }}) <= T{{ loop.index0 }}(to_integer(unsigned'({{ t.address }})));
-{% endfor %}
-  grp0 <= l;
-  pc0({{ n - 1 }} downto 0) <= l;
-{{ popcount.counters(cls) }}  y <= std_logic_vector({{ cls.sum }});
-end;
-"""
+def template_popcount() -> str:
+    text = (ROOT / "templates" / "network.vhd.j2").read_text()
+    m = re.search(r"  function popcount.*?end function;\n", text, re.S)
+    if not m:
+        raise SystemExit("templates/network.vhd.j2 has no popcount function")
+    return m.group(0)
 
 
-def popcount_piece(n: int, k: int, seed: int = 0, tree: bool | None = None) -> str:
-    """A layer of n random K-LUTs feeding the template's popcount (templates/popcount.vhd.j2, rendered from
-    hcl.emit's data as in a design): the context an emitted design gives it."""
+def popcount_piece(n: int, k: int, function: str, seed: int = 0) -> str:
+    """A layer of n random K-LUTs feeding the template's popcount: the context the emitted design gives it."""
     rng = np.random.default_rng(seed * 1000 + n * 10 + k)
     width, n_in = max(1, n.bit_length()), max(24, 2 * n)
-    layer = []
-    for _ in range(n):
+    decl, body = [], []
+    for j in range(n):
         table = int(rng.integers(0, 2 ** 63)) | (int(rng.integers(0, 2)) << 63)
         table &= (1 << (1 << k)) - 1
         wires = rng.choice(n_in, size=k, replace=False)
-        layer.append({"table": f"{table:0{(1 << k) // 4}x}", "address": " & ".join(f"e({i})" for i in wires)})
-    tree = popcount.uses_tree(k) if tree is None else tree
-    cls = {"c": 0, **emit.popcount_data(0, n, width, tree)}
-    return emit.environment().from_string(_PIECE).render(n=n, k=k, n_in=n_in, width=width, layer=layer, cls=cls)
+        decl.append(f"  constant T{j} : std_logic_vector({(1 << k) - 1} downto 0) := x\"{table:0{(1 << k) // 4}x}\";")
+        body.append(f"  l({j}) <= T{j}(to_integer(unsigned'(" + " & ".join(f"e({i})" for i in wires) + ")));")
+    return (f"library ieee;\nuse ieee.std_logic_1164.all;\nuse ieee.numeric_std.all;\n"
+            f"entity piece is port (e : in std_logic_vector({n_in - 1} downto 0); "
+            f"y : out std_logic_vector({width - 1} downto 0)); end;\n"
+            f"architecture rtl of piece is\n  subtype score_t is unsigned({width - 1} downto 0);\n{function}"
+            f"  signal l : std_logic_vector({n - 1} downto 0);\n" + "\n".join(decl) + "\nbegin\n"
+            + "\n".join(body) + "\n  y <= std_logic_vector(popcount(l));\nend;\n")
 
 
-def calibrate(jobs: int, timeout: float, seeds: int, style: str) -> None:
-    """`tree` (K = 6): every n up to 64 and a tail, one random layer (a LUT6 layer cannot merge into the counters).
-    `sum` (K <= 5): the mean over K = 4 and 6 and `seeds` random layers per n: one layer swings ABC's count by
-    +-30 %."""
-    if style == "tree":
-        ns, ks, seeds = list(range(2, 65)) + [72, 80, 96, 112, 128], (6,), 1
-    else:
-        ns, ks = list(range(2, 21)) + [24, 28, 32, 40, 48, 64], (4, 6)
+def calibrate(jobs: int, timeout: float, seeds: int) -> None:
+    """The mean over K = 4 and 6 and `seeds` random layers per n: one random layer swings ABC's count by +-30 %."""
+    function = template_popcount()
+    ns = list(range(2, 21)) + [24, 28, 32, 40, 48, 64]
 
     def one(job):
         n, k, seed = job
-        folder = WORK / "calibrate" / style / f"pop-n{n}-k{k}" / f"seed{seed}"
+        folder = WORK / "calibrate" / f"pop-n{n}-k{k}" / f"seed{seed}"
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(folder / "piece.vhd", popcount_piece(n, k, seed, tree=style == "tree"))
+        atomic_write_text(folder / "piece.vhd", popcount_piece(n, k, function, seed))
         atomic_write_text(folder / "manifest.json", json.dumps({"top": "piece", "files": ["piece.vhd"]}))
         r = synth.synth(folder, "xilinx", timeout=timeout)
         return r["luts"] - n, r["depth_total"] - 1   # less the driving layer: one LUT each, one level
 
-    todo = [(n, k, s) for n in ns for k in ks for s in range(seeds)]
+    todo = [(n, k, s) for n in ns for k in (4, 6) for s in range(seeds)]
     with ThreadPoolExecutor(jobs) as ex:
         got = dict(zip(todo, ex.map(one, todo)))
     luts = {n: int(round(np.mean([v[0] for j, v in got.items() if j[0] == n]))) for n in ns}
     levels = {n: int(round(np.mean([v[1] for j, v in got.items() if j[0] == n]))) for n in ns}
-    if style == "tree":
-        print("# paste into hcl/cost.py (_TREE_POPCOUNT_POINTS): n: (LUTs, levels)")
-        print("{" + ", ".join(f"{n}: ({luts[n]}, {max(1, levels[n])})" for n in ns) + "}")
-        return
-    print("# paste into hcl/cost.py (_POPCOUNT_POINTS / _POPCOUNT_LEVEL_POINTS) for the template's sum popcount:")
+    print("# paste into hcl/cost.py (_POPCOUNT_POINTS / _POPCOUNT_LEVEL_POINTS) for the template's popcount:")
     print("LUTs:", json.dumps({1: 0, **luts}))
     print("levels:", json.dumps({1: 0, **levels}))
 
@@ -227,13 +202,12 @@ def main(argv=None) -> None:
     ap.add_argument("--network", action="append", default=[], help="also an existing network JSON (e.g. evolved)")
     ap.add_argument("--registers", default="none", help="registers for --network designs")
     ap.add_argument("--timeout", type=float, default=1800)
-    ap.add_argument("--calibrate", choices=("tree", "sum"), help="re-measure a popcount table of hcl/cost.py: "
-                    "tree (K = 6 designs) or sum (K <= 5)")
+    ap.add_argument("--calibrate", action="store_true", help="re-measure the popcount tables of hcl/cost.py")
     ap.add_argument("--seeds", type=int, default=3, help="random layers per popcount size (--calibrate)")
     ap.add_argument("--out", type=Path, default=RESULT)
     args = ap.parse_args(argv)
     if args.calibrate:
-        calibrate(args.jobs, args.timeout, args.seeds, args.calibrate)
+        calibrate(args.jobs, args.timeout, args.seeds)
         return
     todo = [(c.name, c.network(), c.registers, c.ice40) for c in CASES]
     for path in args.network:

@@ -16,11 +16,11 @@ it and writes the model-vs-tool table to ``benchmarks/results/synth.md``. What s
   least two distinct signals; a constant, a buffer or an inverter costs nothing (folded into its readers). ABC also
   absorbs a LUT that has a single reader when the union of their inputs still fits one LUT6 -- common for K <= 4,
   never for K = 6 -- so those are not counted either.
-* ``luts_output``: per class the popcount of its group, then the argmax tree. The template counts a group with
-  hcl.popcount's tree of LUT counters (a 6:3 counter removes a bit per LUT) and one carry-chain sum of its two
-  rows; a measured table (_POPCOUNT_POINTS) gives its LUTs and levels after synthesis. A plain VHDL sum of the
-  bits, which the template used before, Yosys builds from full adders: about twice the LUTs from 16 bits on (29 vs
-  15 at n = 16, 193 vs 82 at n = 64). With K <= 4 and the last stage combinational, the netlist carries a
+* ``luts_output``: per class the popcount of its group, then the argmax tree. The template's popcount is a sum of
+  one-bit vectors, which Yosys builds as one compressor tree with short carry chains: ~2 LUTs per input bit at
+  n = 16, ~3 at n = 64, 2 LUT levels at n = 16 and 4 at n = 64 (a measured table, _POPCOUNT_POINTS). The idiom
+  matters: conditional increments (`if v(i) = '1' then n := n + 1`) become a chain of n incrementers, 157 LUTs and
+  16 levels at n = 16, 1127 LUTs at n = 64. With K <= 4 and the last stage combinational, the netlist carries a
   fixed ~12 LUTs more (_COMBINATIONAL_EXTRA), so the estimate depends on ``--registers``; the search prices the
   combinational design. The argmax tree costs about 1.9 LUTs per score bit per node below the root.
 
@@ -42,7 +42,6 @@ import numpy as np
 from hcl.encode import each_feature
 from hcl.errors import ConfigError
 from hcl.network import Network
-from hcl.popcount import uses_tree
 from hcl.registers import register_plan
 
 LUT_INPUTS = 6
@@ -56,30 +55,13 @@ LOGIC_CHUNKS = 2
 _ZERO_CHUNK_LUTS = 2.0
 _CHUNK_LUTS = 2.25
 
-# The popcount structure the tables below were measured for: hcl.popcount's counter tree (its LUTs before synthesis
-# at a few sizes), rendered by templates/popcount.vhd.j2. tests/test_popcount.py checks that the tree still has
-# them: re-measure (benchmarks/bench_synth.py --calibrate tree) when it changes.
-POPCOUNT_TREE_LUTS = {8: 6, 16: 15, 64: 74}
+# The popcount style of templates/network.vhd.j2 these tables were measured for; tests/test_cost.py checks that the
+# template still has it. "loop": `if v(i) = '1' then n := n + 1`; "add": `n := n + unsigned'(0 => v(i))`.
+POPCOUNT_STYLE = "add"
 
-# K = 6, the counter tree: (LUTs, levels) of a popcount of n bits fed by a layer of random LUT6s (less the layer),
-# every n up to 64 measured (ABC's result is not smooth in n: 9 bits cost 31 LUTs, 10 bits 6; 37..54 bits
-# 70..182, 55..64 bits 73..84), Yosys 0.23 synth_xilinx -family xcup (benchmarks/bench_synth.py --calibrate tree;
-# a LUT6 layer cannot merge into the counters, so one random layer gives the figure). Beyond the table: the mean LUTs per bit of _TREE_TAIL_FIT, a level per factor of 6.
-_TREE_POPCOUNT_POINTS: dict[int, tuple[int, int]] = {
-    2: (2, 1), 3: (2, 1), 4: (3, 1), 5: (3, 1), 6: (3, 1), 7: (7, 1), 8: (15, 1), 9: (31, 1), 10: (6, 2), 11: (8, 2),
-    12: (9, 2), 13: (30, 2), 14: (15, 2), 15: (15, 2), 16: (15, 2), 17: (15, 2), 18: (15, 2), 19: (48, 3),
-    20: (30, 3), 21: (30, 3), 22: (31, 3), 23: (31, 3), 24: (33, 3), 25: (30, 3), 26: (31, 3), 27: (31, 3),
-    28: (30, 3), 29: (31, 3), 30: (30, 3), 31: (36, 3), 32: (34, 3), 33: (34, 3), 34: (34, 3), 35: (34, 3),
-    36: (45, 3), 37: (89, 4), 38: (70, 4), 39: (96, 4), 40: (96, 4), 41: (93, 4), 42: (94, 4), 43: (93, 4),
-    44: (106, 4), 45: (101, 4), 46: (105, 4), 47: (104, 4), 48: (116, 4), 49: (152, 4), 50: (141, 4), 51: (138, 4),
-    52: (138, 4), 53: (137, 4), 54: (182, 4), 55: (76, 4), 56: (73, 4), 57: (73, 4), 58: (73, 4), 59: (74, 4),
-    60: (80, 4), 61: (81, 4), 62: (84, 4), 63: (76, 4), 64: (82, 4), 72: (85, 4), 80: (175, 5), 96: (141, 5),
-    112: (321, 5), 128: (204, 5)}
-_TREE_TAIL_FIT = (72, 80, 96, 112, 128)
-
-# K <= 5, the VHDL sum: LUTs of a popcount of n bits ({n: LUTs}, interpolated between the points): a layer of
-# random LUTs (K = 4 and 6, 3 random layers each, the mean) feeding the template's popcount, less the layer, with
-# Yosys 0.23 synth_xilinx -family xcup (benchmarks/bench_synth.py --calibrate sum --seeds 3). Not monotone: the shape of Yosys's adder tree
+# LUTs of a popcount of n bits ({n: LUTs}, interpolated between the points): a layer of random LUTs (K = 4 and 6,
+# 3 random layers each, the mean) feeding the template's popcount, less the layer, with Yosys 0.23 synth_xilinx
+# -family xcup (benchmarks/bench_synth.py --calibrate --seeds 3). Not monotone: the shape of Yosys's adder tree
 # depends on n (12 bits: 20..40 LUTs over the six layers, mean 31; 14 bits: 14..36, mean 20). The sum maps to the
 # same tree whether its inputs come from flip-flops or from LUTs of the same combinational stage, so one table serves
 # both --registers contexts.
@@ -290,18 +272,11 @@ _POPCOUNT_TABLE = _dense(_POPCOUNT_POINTS)
 _POPCOUNT_LEVEL_TABLE = _dense(_POPCOUNT_LEVEL_POINTS)
 
 
-def popcount_cost(n: int, k: int) -> tuple[int, int]:
-    """(LUTs, levels) to count the ones among n bits as the template's popcount for K-input networks synthesizes
-    (the counter tree for K = 6, the VHDL sum otherwise: hcl.popcount.uses_tree)."""
+def popcount_cost(n: int) -> tuple[int, int]:
+    """(LUTs, levels) to count the ones among n bits as the template's popcount synthesizes (the same whether its
+    inputs come from flip-flops or from LUTs of the same combinational stage)."""
     if n <= 1:
         return 0, 0
-    if uses_tree(k):
-        if n in _TREE_POPCOUNT_POINTS:
-            return _TREE_POPCOUNT_POINTS[n]
-        top = max(_TREE_POPCOUNT_POINTS)
-        per_bit = np.mean([_TREE_POPCOUNT_POINTS[m][0] / m for m in _TREE_TAIL_FIT])
-        levels = _TREE_POPCOUNT_POINTS[top][1] + max(0, math.ceil(math.log(n / top, 6)))
-        return int(round(per_bit * n)), levels
     if n <= _POPCOUNT_MAX:
         luts = int(_POPCOUNT_TABLE[n])
         levels = int(_POPCOUNT_LEVEL_TABLE[n])
@@ -334,7 +309,7 @@ def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
     luts_network, used = network_cost(net)
     luts_encoder, depth_encoder = encoder_cost(net.encoder, used)
     group_sizes = [len(g) for g in net.groups]
-    pop = [popcount_cost(n, net.k) for n in group_sizes]
+    pop = [popcount_cost(n) for n in group_sizes]
     arg_luts, arg_levels = argmax_cost(net.n_classes, score_width(net))
     luts_output = sum(p[0] for p in pop) + arg_luts
     if not registered:

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from hcl import __version__, cost, popcount, reference, timing
+from hcl import __version__, cost, reference, timing
 from hcl.errors import ConfigError, DataError
 from hcl.network import Network, atomic_write_text
 from hcl.registers import register_plan
@@ -74,8 +74,7 @@ score_array_t index_array_t to_sl popcount xw enc enc_q am_val am_idx scores_w s
 """.split())
 
 _BASIC_ID = re.compile(r"[A-Za-z](?:_?[A-Za-z0-9])*\Z")
-_LAYER_NAME = re.compile(r"(l\d+(_q)?|tt_l\d+_\d+(_hi|_lo)?|grp\d+|pc\d+(_\d+(_hi|_lo)?)?|xw_\d+|words|regs)\Z",
-                         re.IGNORECASE)
+_LAYER_NAME = re.compile(r"(l\d+(_q)?|tt_l\d+_\d+(_hi|_lo)?|grp\d+|xw_\d+|words|regs)\Z", re.IGNORECASE)
 _MAX_ID = 96
 
 
@@ -197,31 +196,6 @@ def _halves(table: int) -> dict[str, str]:
     return {"lo": format(table & mask, "08x"), "hi": format(table >> TABLE_WORD, "08x")}
 
 
-def popcount_data(c: int, n: int, score_width: int, tree: bool) -> dict[str, Any]:
-    """Class `c`'s popcount as the template writes it: signal ``pc<c>`` holds the group's n bits, then, with `tree`,
-    every counter output (hcl.popcount's tree, each bit a LUT table), and the score is the sum of the tree's rows;
-    without, the template's VHDL sum of the bits (popcount.uses_tree says which)."""
-    if not tree:
-        return {"tree": False, "n_signals": n, "counters": [], "sum": f"popcount(grp{c})"}
-    tree = popcount.counter_tree(n)
-    counters = []
-    for counter in tree.counters:
-        size = 1 << len(counter.inputs)
-        for b, out in enumerate(counter.outputs):
-            table = counter.table(b)
-            counters.append({"out": out, "table": format(table, f"0{size // 4}x"),
-                             "halves": _halves(table) if size > TABLE_WORD else None,
-                             "inputs": list(reversed(counter.inputs))})   # MSB first: input s-1 .. input 0
-    rows = []
-    for row in tree.rows:
-        bits = [f"pc{c}({s})" if s is not None else "'0'" for s in reversed(row)]
-        if any(s is not None for s in row):
-            rows.append(f"unsigned'(0 => {bits[0]})" if len(bits) == 1 else f"unsigned'({' & '.join(bits)})")
-    total = " + ".join(rows)
-    return {"tree": True, "n_signals": n + tree.luts, "counters": counters,
-            "sum": f"resize({total}, {score_width})" if len(tree.rows[0]) < score_width else total}
-
-
 def _argmax_tree(n_classes: int) -> list[dict[str, int]]:
     """Nodes of a balanced comparison tree over leaves 0..C-1; every node's left operand covers lower classes."""
     level, nodes, next_id = list(range(n_classes)), [], n_classes
@@ -279,8 +253,7 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
         prev = f"l{l}_q" if registered else f"l{l}"
 
     groups = [{"c": c, "name": comment_text(name), "members": [int(i) for i in members],
-               "levels": cost.popcount_cost(len(members), net.k)[1],
-               **popcount_data(c, len(members), score_width, popcount.uses_tree(net.k))}
+               "levels": cost.popcount_cost(len(members))[1]}
               for c, (name, members) in enumerate(zip(net.classes, net.groups))]
     root = tree[-1]["node"]
     depth = _tree_depth(tree, net.n_classes)
@@ -327,7 +300,6 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
         "uses_to_sl": any(not c["const"] for c in comparators),
         "layers": layers,
         "split_tables": split,
-        "sum_popcount": not popcount.uses_tree(net.k),
         "last_src": prev,
         "tree": tree,
         "tree_root": root,

@@ -6,9 +6,7 @@ Jinja2 template and ``hcl.emit.design_data``, so that a bug in one is not copied
 * comparators: ``x[f] >= T`` / ``x[f] == V`` in 66-bit signed arithmetic on the sign- or zero-extended word, so a
   threshold at or beyond either end of the word needs no special case (emit folds those into constants);
 * truth tables: binary literals built bit by bit from ``(table >> a) & 1`` (the network format's rule), not hex;
-* popcounts: for K = 6, hcl.popcount's counter tree (the template's structure, checked to count every input by
-  ``popcount.check_tree``), each counter the sum of its inputs where the template writes truth tables; for
-  K <= 5 one sum per class group, as the template's;
+* popcounts: one sum per class group, as wide as that group's size needs;
 * argmax: a linear scan that takes a class only when strictly greater (``reference.winner``: first maximum),
   not the balanced tree the template builds;
 * registers: the combinational result delayed by ``latency`` register stages, with the valid bits shifted and
@@ -17,10 +15,8 @@ Jinja2 template and ``hcl.emit.design_data``, so that a bug in one is not copied
 
 from __future__ import annotations
 
-from hcl import popcount
 from hcl.encode import Encoder
 from hcl.network import Network
-from hcl.popcount import counter_tree
 
 REFERENCE_TOP = "hcl_reference"
 _WIDE = 66   # wider than any int64 threshold and any 64-bit input word, with a sign bit
@@ -37,25 +33,6 @@ def _literal(value: int) -> str:
 
 def _table_bits(table: int, k: int) -> str:
     return "".join(str((int(table) >> a) & 1) for a in reversed(range(1 << k)))
-
-
-def _popcount(c: int, bits: list[str], score_width: int) -> list[str]:
-    """Wire ``s<c>``: the count of ones among `bits`, by hcl.popcount's tree with every counter written as the sum
-    of its inputs. The template writes the same counters as truth tables; meeting counter by counter is what lets
-    the proof finish (a plain sum against the tree took ABC over 7 minutes on 10 groups of 32, where 2 groups of
-    16 took seconds). That the tree counts at all is checked apart, for every input (popcount.check_tree)."""
-    tree = popcount.check_tree(counter_tree(len(bits)))
-    n = len(bits)
-    v = [f"  wire [{n + tree.luts - 1}:0] p{c};", f"  assign p{c}[{n - 1}:0] = {{{', '.join(reversed(bits))}}};"]
-    for counter in tree.counters:
-        width = len(counter.inputs).bit_length()
-        name = f"k{c}_{counter.outputs[0]}"
-        terms = " + ".join(f"{{{width - 1}'d0, p{c}[{i}]}}" for i in counter.inputs)
-        v.append(f"  wire [{width - 1}:0] {name} = {terms};")
-        v += [f"  assign p{c}[{out}] = {name}[{b}];" for b, out in enumerate(counter.outputs)]
-    rows = ["{" + f"{score_width - tree.width}'d0, " * (score_width > tree.width)
-            + ", ".join("1'b0" if s is None else f"p{c}[{s}]" for s in reversed(row)) + "}" for row in tree.rows]
-    return v + [f"  wire [{score_width - 1}:0] s{c} = {' + '.join(rows)};"]
 
 
 def reference_verilog(net: Network, enc: Encoder, score_width: int, index_width: int, latency: int,
@@ -91,9 +68,6 @@ def reference_verilog(net: Network, enc: Encoder, score_width: int, index_width:
             v.append(f"  assign n{layer}[{j}] = T{layer}_{j}[{{{address}}}];")
         src = f"n{layer}"
     for c, members in enumerate(net.groups):
-        if popcount.uses_tree(net.k):
-            v += _popcount(c, [f"{src}[{int(m)}]" for m in members], score_width)
-            continue
         # Summed last member first, the order the template's popcount loop adds them in (`v'range` of a
         # `downto` vector): the sum is the same either way, but SAT proves two adder chains equal quickly only
         # when they add in the same order.

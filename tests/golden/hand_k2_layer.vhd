@@ -58,9 +58,9 @@ architecture rtl of hand_k2 is
     return '0';
   end function;
 
-  -- K <= 5: a sum of one-bit vectors, not `if v(i) = '1' then n := n + 1`: Yosys turns the sum into one compressor
-  -- tree (~2 LUTs per bit, ~log depth), the conditional increments into a chain of n incrementers (~10 LUTs per
-  -- bit, n levels). (K = 6 designs count with LUT counters instead, below.)
+  -- A sum of one-bit vectors, not `if v(i) = '1' then n := n + 1`: Yosys turns the sum into one compressor tree
+  -- (~2 LUTs per bit, ~log depth), the conditional increments into a chain of n incrementers (~10 LUTs per bit, n
+  -- levels). The delay model charges it the cost model's levels.
   function popcount(v : std_logic_vector) return score_t is
     variable n : score_t := (others => '0');
   begin
