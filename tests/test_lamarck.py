@@ -113,31 +113,3 @@ def test_a_trained_start_over_the_limit_falls_back_to_a_smaller_topology():
     result = evolve(EvolveConfig(task="digits", trainer="efd", max_luts=300, generations=0, seed=0,
                                  train_epochs=1), progress=False)
     assert result.cost["luts"] <= 300
-
-
-def test_trained_start_shapes_fill_the_budget_as_the_trainer_wires_them():
-    """Each group size gets the largest hidden layer whose trainer-wired network (every hidden LUT read) fits
-    --max-luts: a quarter more would not fit (the probes draw their wiring, so the bound is not sharp), unless the
-    shape is already at its cap (6 hidden LUTs per output LUT)."""
-    from hcl.evolve.search import _trained_probe, trained_topologies
-    problem = Problem(EvolveConfig(task="digits", trainer="efd", max_luts=300, seed=0))
-    rng = np.random.default_rng(0)
-    shapes = trained_topologies(problem)
-    assert len(shapes) > 3
-    for hidden, group in shapes:
-        luts = cost.estimate(_trained_probe(problem, rng, hidden, group))["luts"]
-        cap = 6 * group * len(problem.classes)
-        if hidden[0] > 1:
-            assert luts <= 300, (hidden, group, luts)
-        if hidden[0] < min(cap, 2000) and hidden[0] > 1:
-            bigger = cost.estimate(_trained_probe(problem, rng, [int(hidden[0] * 1.25) + 1], group))["luts"]
-            assert bigger > 300, (hidden, group, bigger)
-
-
-def test_a_trained_shape_is_priced_with_every_hidden_lut_read():
-    """Trained networks read their whole hidden layer (spread wiring), so the probe that prices a shape must too:
-    random wiring would leave about a third unread and the trained network over the budget."""
-    from hcl.evolve.search import _trained_probe
-    problem = Problem(EvolveConfig(task="digits", trainer="efd", max_luts=300, seed=0))
-    probe = _trained_probe(problem, np.random.default_rng(0), [180], 3)
-    assert int(probe.live_luts()[0].sum()) == 180

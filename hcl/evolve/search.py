@@ -30,7 +30,6 @@ from hcl.evolve.fitness import Evaluated, Evaluator
 from hcl.evolve.grow import GrowSample
 from hcl.network import Network
 from hcl.tasks import Dataset, load_task
-from hcl.train import TrainableNetwork
 
 if not hasattr(creator, "HclFitness"):
     # Maximize training accuracy, minimize LUTs. Created once, here only.
@@ -207,25 +206,29 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
 
     A topology fits by the estimate of a random network of that shape. That is no bound: training reads more
     hidden LUTs than random wiring does and the learned mapping other comparators (digits, [180] + 3/class:
-    294 estimated, 358 trained), so a trained network over the limits is dropped and the shapes are fitted again
-    with the budget cut by its overshoot. MNIST, [960] + 16/class under --max-luts 2000: ~1,840 estimated, 1,938
-    trained."""
+    294 estimated, 358 trained), so a trained network over the limits is dropped for the next topology.
+    MNIST, [960] + 16/class under --max-luts 2000: ~1,840 estimated, 1,938 trained."""
     config = problem.config
     probe_rng = np.random.default_rng([config.seed, 0x70B0])
-    # After a trained network overshoots, the shapes are fitted again with the budget cut by the same ratio.
-    inflation, tried, cand = 1.0, set(), None
-    for _ in range(_START_ATTEMPTS):
-        fitting = []
-        for hidden, group in trained_topologies(problem, inflation):
-            if (tuple(hidden), group) in tried:
-                continue
-            c = cost.estimate(_trained_probe(problem, probe_rng, hidden, group))
-            if _within_limits(config, Candidate(None, c["luts"] * inflation, c["depth"], 0.0)):
-                fitting.append((c["luts_network"], -group, c["luts"], hidden, group))
-        if not fitting:
+    fitting = []
+    for hidden, group in trained_topologies(problem):
+        probe = problem.decorate(operators.random_network_for(probe_rng, config.k, problem.encoder.n_bits, hidden,
+                                                              group, problem.classes))
+        c = cost.estimate(probe)
+        if _within_limits(config, Candidate(None, c["luts"], c["depth"], 0.0)):
+            fitting.append((c["luts_network"], -group, c["luts"], hidden, group))
+    if not fitting:
+        raise ConfigError(f"no topology fits --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
+                          "raise the limits (or give --layers / --group-size that fit)")
+    fitting.sort(key=lambda f: (f[0], f[1]), reverse=True)
+    # After a trained network overshoots, skip topologies that would overshoot by the same ratio.
+    inflation, attempts = 1.0, 0
+    for _, _, estimate, hidden, group in fitting:
+        if config.max_luts is not None and estimate * inflation > config.max_luts:
+            continue
+        if attempts == _START_ATTEMPTS:
             break
-        _, _, estimate, hidden, group = max(fitting, key=lambda f: (f[0], f[1]))
-        tried.add((tuple(hidden), group))
+        attempts += 1
         n_luts = sum(hidden) + group * len(problem.classes)
         net = lamarck.train_from_scratch(problem.train.rows, problem.train.labels, rng, config.k,
                                          problem.encoder.n_bits, hidden, group, problem.classes,
@@ -238,9 +241,6 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
             return [cand] + [Candidate(cand.ev, cand.luts, cand.depth, cand.accuracy, val=cand.val)
                              for _ in range(config.population - 1)]
         inflation = max(inflation, cand.luts / estimate)
-    if cand is None:
-        raise ConfigError(f"no topology fits --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
-                          "raise the limits (or give --layers / --group-size that fit)")
     raise ConfigError(f"the trained {hidden} + {group}/class network needs {cand.luts} LUTs / depth {cand.depth},"
                       f" over --max-luts {config.max_luts} / --max-depth {config.max_depth}: give smaller "
                       "--layers / --group-size or a larger budget")
@@ -251,49 +251,21 @@ def _cost_of(net: Network) -> tuple[int, int]:
     return c["luts"], c["depth"]
 
 
-def trained_topologies(problem: Problem, headroom: float = 1.0) -> list[tuple[list[int], int]]:
-    """Topologies for a trained start: --layers / --group-size as given, else per output group size a DWN-like
-    shape with one hidden layer as large as the limits allow (by the estimate of a random network of that shape,
-    within --max-luts / `headroom`), at most 6 LUTs per output LUT (more would leave hidden LUTs unread) and 2,000."""
+def trained_topologies(problem: Problem) -> list[tuple[list[int], int]]:
+    """Topologies for a trained start, largest first: --layers / --group-size as given, else DWN-like shapes
+    (one hidden layer of 6 LUTs per output LUT at most: more would leave hidden LUTs unread) shrunk step by step."""
     config = problem.config
     n_classes = len(problem.classes)
-    groups = [config.group_size] if config.group_size else [50, 32, 24, 16, 12, 10, 8, 6, 4, 3, 2, 1]
-    if config.layers is not None:
-        return [(list(config.layers), g) for g in groups]
-    return [([_largest_hidden(problem, g, max(1, min(2000, config.k * g * n_classes)), headroom)], g)
-            for g in groups]
-
-
-def _trained_probe(problem: Problem, rng: np.random.Generator, hidden: list[int], group: int) -> Network:
-    """An untrained network wired as the trainer wires one (every signal read, evenly: train.model.spread_wiring),
-    to price a shape before training it: random wiring would leave a third of a full hidden layer unread."""
-    config = problem.config
-    model = TrainableNetwork.random(rng, config.k, problem.encoder.n_bits, hidden, group, len(problem.classes),
-                                    learn_mapping=False)
-    return problem.decorate(model.export(problem.classes))
-
-
-def _largest_hidden(problem: Problem, group: int, most: int, headroom: float) -> int:
-    """The largest hidden layer (1..`most` LUTs) whose random network with `group` output LUTs per class fits the
-    limits (LUTs within --max-luts / `headroom`); `most` when there are none, 1 when nothing fits (the caller's
-    check then drops the shape)."""
-    config = problem.config
-    if config.max_luts is None and config.max_depth is None:
-        return most
-    rng = np.random.default_rng([config.seed, 0x70B1, group])
-
-    def fits(hidden: int) -> bool:
-        c = cost.estimate(_trained_probe(problem, rng, [hidden], group))
-        return ((config.max_luts is None or c["luts"] * headroom <= config.max_luts)
-                and (config.max_depth is None or c["depth"] <= config.max_depth))
-
-    if fits(most):
-        return most
-    lo, hi = 1, most                   # fits(lo) is assumed; hi does not fit
-    while hi - lo > max(1, most // 100):
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
-    return lo
+    groups = [config.group_size] if config.group_size else [g for g in (50, 32, 24, 16, 12, 10, 8, 6, 4, 3, 2, 1)]
+    options = []
+    for g in groups:
+        if config.layers is not None:
+            options.append((list(config.layers), g))
+            continue
+        out = g * n_classes
+        for hidden in sorted({min(2000, config.k * out), min(1000, config.k * out), 3 * out, out}, reverse=True):
+            options.append(([max(1, hidden)], g))
+    return options
 
 
 def _fitted_start(problem: Problem, rng: np.random.Generator, hidden: list[int], group: int) -> Evaluated:
