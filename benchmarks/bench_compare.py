@@ -113,13 +113,11 @@ def main(argv=None) -> int:
         return lut_only(args)
 
     notes = []
-    tasks = [] if args.summary_only else [t.strip() for t in args.tasks.split(",") if t.strip()]
+    tasks = [] if args.summary_only else task_list(args)
     if tasks:
         from hcl.bridge.compare import run_compare
     for task in tasks:
-        data = None
-        if task == "busi":
-            data = args.data or (None if os.environ.get("HCL_DATA") else str(DEFAULT_BUSI))
+        data = task_data(task, args)
         run_dir = ROOT / "runs" / "bench-compare" / task
         try:
             run_compare(task, seed=args.seed, data=data, out=run_dir, threads=args.threads,
@@ -138,6 +136,17 @@ def main(argv=None) -> int:
     return 0
 
 
+def task_list(args) -> list[str]:
+    return [t.strip() for t in args.tasks.split(",") if t.strip()]
+
+
+def task_data(task: str, args):
+    """busi reads a folder (--data, else HCL_DATA's, else the shared one); the other tasks are generated."""
+    if task != "busi":
+        return None
+    return args.data or (None if os.environ.get("HCL_DATA") else str(DEFAULT_BUSI))
+
+
 def lut_only(args) -> int:
     import json
     from dataclasses import replace
@@ -149,10 +158,8 @@ def lut_only(args) -> int:
         if value is not None:
             changes[key] = value or None          # 0: no limit
     budget = replace(FULL, **changes)
-    for task in [t.strip() for t in args.tasks.split(",") if t.strip()]:
-        data = None
-        if task == "busi":
-            data = args.data or (None if os.environ.get("HCL_DATA") else str(DEFAULT_BUSI))
+    for task in task_list(args):
+        data = task_data(task, args)
         out = (ROOT / "runs" / "bench-compare-lut" /
                f"{task}-{budget.lut_trainer}-l{budget.lut_max_luts or 'none'}-s{args.seed}")
         try:

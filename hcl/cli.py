@@ -336,9 +336,9 @@ def verify(design, network, timeout, as_json):
 @click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write ONNX QCDQ files and integer weights of the quantized models here.")
 @click.option("--threads", type=int, default=1, show_default=True, help="Torch CPU threads.")
-@click.option("--lut-trainer", type=click.Choice(["efd", "none"]), default="efd", show_default=True,
+@click.option("--lut-trainer", type=click.Choice(["efd", "none"]), default=None,
               help="The LUT network's search: efd = tables trained by gradients inside it (as hcl evolve --trainer "
-                   "efd); none = the genetic search alone.")
+                   "efd; the default); none = the genetic search alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (rows and output files).")
 def compare(task, data, seed, quick, out, export_dir, threads, lut_trainer, as_json):
     """FP32, PTQ and QAT U-Nets (Brevitas) beside an evolved LUT network: table, CSV, plots."""

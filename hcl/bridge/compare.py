@@ -135,17 +135,28 @@ def subset(seg, counts: tuple[int, int, int]):
     return replace(seg, **parts)
 
 
+def _check_task(task: str) -> None:
+    from hcl.tasks.segmentation import segmentation_task_names
+    if task not in segmentation_task_names():
+        raise ConfigError(f"--task {task!r}: compare needs a segmentation task: {', '.join(segmentation_task_names())}")
+
+
+def _images(task: str, seed: int, data, budget: Budget):
+    """The task's seeded image splits, cut to the budget's image counts: what every model of the table sees."""
+    from hcl.tasks.segmentation import load_images
+    seg = load_images(task, seed=seed, data=data, **budget.image_options.get(task, {}))
+    return subset(seg, budget.images) if budget.images is not None else seg
+
+
 def run_compare(task: str, seed: int = 0, data=None, quick: bool = False, out: str | Path | None = None,
                 export: str | Path | None = None, budget: Budget | None = None, threads: int = 1,
                 progress: Callable[[str], None] | None = None, lut_trainer: str | None = None) -> CompareResult:
     """Train and evaluate every model of the comparison; write the table, CSV, JSON and figures to `out`.
     `lut_trainer` (efd | none), when given, overrides the budget's."""
     from hcl.bridge import require_torch
-    from hcl.tasks.segmentation import segmentation_task_names
 
     require_torch()
-    if task not in segmentation_task_names():
-        raise ConfigError(f"--task {task!r}: compare needs a segmentation task: {', '.join(segmentation_task_names())}")
+    _check_task(task)
     if threads < 1:
         raise ConfigError(f"--threads: must be at least 1, got {threads}")
     budget = budget or (QUICK if quick else FULL)
@@ -163,13 +174,10 @@ def _compare(task, seed, data, quick, out: Path, export, budget: Budget, threads
     import torch
 
     from hcl.bridge import metrics, models, quant, train
-    from hcl.tasks.segmentation import load_images
 
     torch.set_num_threads(threads)
     t_start = time.monotonic()
-    seg = load_images(task, seed=seed, data=data, **budget.image_options.get(task, {}))
-    if budget.images is not None:
-        seg = subset(seg, budget.images)
+    seg = _images(task, seed, data, budget)
     out.mkdir(parents=True, exist_ok=True)
     norm = train.Normalizer.fit(seg)
     x_test, m_test = train.split_tensors(seg.test, norm)
@@ -319,16 +327,11 @@ def run_lut_only(task: str, seed: int = 0, data=None, quick: bool = False, out: 
     """Only the LUT network of `hcl compare`: the same image splits, per-pixel sample, search, test pixels and
     metrics as its row in the full comparison, without training a U-Net (and without torch). Returns the row and
     its details, with wall and CPU seconds of the whole call (loading included)."""
-    from hcl.tasks.segmentation import load_images, segmentation_task_names
-
-    if task not in segmentation_task_names():
-        raise ConfigError(f"--task {task!r}: compare needs a segmentation task: {', '.join(segmentation_task_names())}")
+    _check_task(task)
     budget = budget or (QUICK if quick else FULL)
     out = Path(out) if out is not None else Path(f"runs/compare-lut-{task}-s{seed}{'-quick' if quick else ''}")
     t0, c0 = time.monotonic(), time.process_time()
-    seg = load_images(task, seed=seed, data=data, **budget.image_options.get(task, {}))
-    if budget.images is not None:
-        seg = subset(seg, budget.images)
+    seg = _images(task, seed, data, budget)
     out.mkdir(parents=True, exist_ok=True)
     row, _, detail = _lut_row(task, seg, seed, budget, out / "lut", progress or (lambda msg: None))
     return {"task": task, "seed": seed, "row": row, "detail": detail, "budget": budget.to_dict(),
