@@ -172,8 +172,8 @@ def popcount_piece(n: int, k: int, function: str, seed: int = 0) -> str:
             + "\n".join(body) + "\n  y <= std_logic_vector(popcount(l));\nend;\n")
 
 
-def calibrate(jobs: int, timeout: float, seeds: int) -> None:
-    """The mean over K = 4 and 6 and `seeds` random layers per n: one random layer swings ABC's count by +-30 %."""
+def calibrate_levels(jobs: int, timeout: float, seeds: int) -> None:
+    """LUT levels of the popcount fed by one LUT layer (K = 4 and 6, `seeds` random layers per n, the mean)."""
     function = template_popcount()
     ns = list(range(2, 21)) + [24, 28, 32, 40, 48, 64]
 
@@ -183,17 +183,86 @@ def calibrate(jobs: int, timeout: float, seeds: int) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_text(folder / "piece.vhd", popcount_piece(n, k, function, seed))
         atomic_write_text(folder / "manifest.json", json.dumps({"top": "piece", "files": ["piece.vhd"]}))
-        r = synth.synth(folder, "xilinx", timeout=timeout)
-        return r["luts"] - n, r["depth_total"] - 1   # less the driving layer: one LUT each, one level
+        return synth.synth(folder, "xilinx", timeout=timeout)["depth_total"] - 1   # less the driving layer's level
 
     todo = [(n, k, s) for n in ns for k in (4, 6) for s in range(seeds)]
     with ThreadPoolExecutor(jobs) as ex:
         got = dict(zip(todo, ex.map(one, todo)))
-    luts = {n: int(round(np.mean([v[0] for j, v in got.items() if j[0] == n]))) for n in ns}
-    levels = {n: int(round(np.mean([v[1] for j, v in got.items() if j[0] == n]))) for n in ns}
-    print("# paste into hcl/cost.py (_POPCOUNT_POINTS / _POPCOUNT_LEVEL_POINTS) for the template's popcount:")
-    print("LUTs:", json.dumps({1: 0, **luts}))
+    levels = {n: int(round(np.mean([v for j, v in got.items() if j[0] == n]))) for n in ns}
+    print("# paste into hcl/cost.py (_POPCOUNT_LEVEL_POINTS) for the template's popcount:")
     print("levels:", json.dumps({1: 0, **levels}))
+
+
+# Output logic in place: every class count x group size of the grid, one random LUT6 layer of classes x group LUTs
+# on one-comparator-bit inputs (x >= 128 is a wire: 0 encoder LUTs), so Yosys LUTs less the layer are the output logic.
+OUTPUT_CLASSES = (2, 3, 5, 10)
+OUTPUT_GROUPS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 32, 48, 64)
+OUTPUT_RESULT = ROOT / "benchmarks" / "results" / "output_logic.md"
+
+
+def output_case(classes: int, group: int, seed: int) -> Case:
+    return Case(f"output c{classes} g{group} s{seed}", 6, 60, 8, 1, 1, (classes * group,), classes, "none",
+                seed=100 * seed + 7)
+
+
+def per_class_table(rows: list[dict]) -> dict[int, dict[int, float]]:
+    """{classes: {group: output LUTs per class}}, the mean over the seeds: hcl.cost's _OUTPUT_PER_CLASS."""
+    table: dict[int, dict[int, float]] = {}
+    for c in sorted({r["classes"] for r in rows}):
+        for g in sorted({r["group"] for r in rows if r["classes"] == c}):
+            got = [r["output"] / c for r in rows if r["classes"] == c and r["group"] == g]
+            table.setdefault(c, {})[g] = round(float(np.mean(got)), 1)
+    return table
+
+
+def calibrate_output(jobs: int, timeout: float, seeds: int, rows_file: Path | None = None) -> None:
+    """Measure the output logic (popcounts + argmax) in place over OUTPUT_CLASSES x OUTPUT_GROUPS (or read an
+    earlier run's rows), print hcl.cost's _OUTPUT_PER_CLASS and write every design beside the model in use now and
+    the one in use when it was synthesized (results/output_logic.md)."""
+    def one(job):
+        classes, group, seed = job
+        case = output_case(classes, group, seed)
+        net = case.network()
+        folder = WORK / "calibrate-output" / slug(case.name)
+        emit.emit(net, folder, registers="none", vectors=False)
+        r = synth.synth(folder, "xilinx", timeout=timeout)
+        layer = cost.network_cost(net)[0]
+        return {"classes": classes, "group": group, "seed": seed, "yosys": r["luts"], "layer": layer,
+                "output": r["luts"] - layer, "model": cost.estimate(net)["luts_output"]}
+
+    if rows_file is None:
+        todo = [(c, g, s) for g in OUTPUT_GROUPS for c in OUTPUT_CLASSES for s in range(seeds)]
+        with ThreadPoolExecutor(jobs) as ex:
+            rows = list(ex.map(one, todo))
+        rows_file = WORK / "calibrate-output" / "rows.json"
+        atomic_write_text(rows_file, json.dumps(rows))
+    else:
+        rows = json.loads(rows_file.read_text())
+    seeds = len({r["seed"] for r in rows})
+    table = per_class_table(rows)
+    print("# paste into hcl/cost.py:")
+    print("_OUTPUT_PER_CLASS =", repr(table))
+
+    def error(model: int, real: int) -> str:
+        return f"{100 * (model - real) / real:+.0f} %" if real > 0 else "-"
+
+    lines = ["# The output logic in place: popcounts + argmax, hcl.cost vs Yosys", "",
+             f"    python benchmarks/bench_synth.py --calibrate-output --seeds {seeds} --jobs 2", "",
+             "One random LUT6 layer of C x g LUTs (C classes, groups of g) on 60 one-comparator-bit inputs "
+             "(`--threshold-bits 1`: 0 encoder LUTs), emitted combinational by `hcl emit-vhdl` and synthesized by "
+             f"`hcl synth --target xilinx` (Yosys synth_xilinx -family xcup); {seeds} random layer(s) per (C, g). "
+             "Output logic = Yosys LUTs less the layer's LUTs (hcl.cost.network_cost). 'per class' is the mean "
+             "over the seeds divided by C: hcl.cost's _OUTPUT_PER_CLASS. 'model' is hcl.cost's luts_output now, "
+             "'model then' the one in use when the designs were synthesized.", "",
+             "| C | g | seed | Yosys LUTs | layer | output logic (Yosys) | per class (mean of seeds) | model | "
+             "model error | model then | error then |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["classes"], r["group"], r["seed"])):
+        now = cost.estimate(output_case(r["classes"], r["group"], r["seed"]).network())["luts_output"]
+        lines.append(f"| {r['classes']} | {r['group']} | {r['seed']} | {r['yosys']} | {r['layer']} | {r['output']} | "
+                     f"{table[r['classes']][r['group']]} | {now} | {error(now, r['output'])} | {r['model']} | "
+                     f"{error(r['model'], r['output'])} |")
+    atomic_write_text(OUTPUT_RESULT, "\n".join(lines) + "\n")
+    print(f"wrote {OUTPUT_RESULT} from {rows_file}")
 
 
 def main(argv=None) -> None:
@@ -202,12 +271,18 @@ def main(argv=None) -> None:
     ap.add_argument("--network", action="append", default=[], help="also an existing network JSON (e.g. evolved)")
     ap.add_argument("--registers", default="none", help="registers for --network designs")
     ap.add_argument("--timeout", type=float, default=1800)
-    ap.add_argument("--calibrate", action="store_true", help="re-measure the popcount tables of hcl/cost.py")
-    ap.add_argument("--seeds", type=int, default=3, help="random layers per popcount size (--calibrate)")
+    ap.add_argument("--calibrate", action="store_true", help="re-measure the popcount levels of hcl/cost.py")
+    ap.add_argument("--calibrate-output", action="store_true",
+                    help="re-measure the output logic (popcounts + argmax) in place and fit hcl/cost.py's terms")
+    ap.add_argument("--seeds", type=int, default=3, help="random layers per size (--calibrate, --calibrate-output)")
+    ap.add_argument("--rows", type=Path, help="--calibrate-output: rewrite the table from an earlier run's rows.json")
     ap.add_argument("--out", type=Path, default=RESULT)
     args = ap.parse_args(argv)
     if args.calibrate:
-        calibrate(args.jobs, args.timeout, args.seeds)
+        calibrate_levels(args.jobs, args.timeout, args.seeds)
+        return
+    if args.calibrate_output:
+        calibrate_output(args.jobs, args.timeout, args.seeds, args.rows)
         return
     todo = [(c.name, c.network(), c.registers, c.ice40) for c in CASES]
     for path in args.network:

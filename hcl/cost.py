@@ -16,13 +16,15 @@ it and writes the model-vs-tool table to ``benchmarks/results/synth.md``. What s
   least two distinct signals; a constant, a buffer or an inverter costs nothing (folded into its readers). ABC also
   absorbs a LUT that has a single reader when the union of their inputs still fits one LUT6 -- common for K <= 4,
   never for K = 6 -- so those are not counted either.
-* ``luts_output``: per class the popcount of its group, then the argmax tree. The template's popcount is a sum of
-  one-bit vectors, which Yosys builds as one compressor tree with short carry chains: ~2 LUTs per input bit at
-  n = 16, ~3 at n = 64, 2 LUT levels at n = 16 and 4 at n = 64 (a measured table, _POPCOUNT_POINTS). The idiom
-  matters: conditional increments (`if v(i) = '1' then n := n + 1`) become a chain of n incrementers, 157 LUTs and
-  16 levels at n = 16, 1127 LUTs at n = 64. With K <= 4 and the last stage combinational, the netlist carries a
-  fixed ~12 LUTs more (_COMBINATIONAL_EXTRA), so the estimate depends on ``--registers``; the search prices the
-  combinational design. The argmax tree costs about 1.9 LUTs per score bit per node below the root.
+* ``luts_output``: per class the popcount of its group, then the argmax tree, priced together as measured in place
+  (_OUTPUT_PER_CLASS): ABC merges the argmax's comparisons into the popcounts' last stages, so a 10-class design costs
+  less per class than a 2-class one (groups of 24: ~1.8 LUTs per group bit against ~2.5), and pricing a popcount
+  synthesized alone plus an argmax term over-estimated 10-class output logic by up to 85 %. The template's popcount
+  is a sum of one-bit vectors, which Yosys builds as one compressor tree with short carry chains: 2 LUT levels at
+  n = 16 and 4 at n = 64. The idiom matters: conditional increments (`if v(i) = '1' then n := n + 1`) become a
+  chain of n incrementers, 157 LUTs and 16 levels at n = 16, 1127 LUTs at n = 64. With K <= 4 and the last stage
+  combinational, the netlist carries a fixed ~12 LUTs more (_COMBINATIONAL_EXTRA), so the estimate depends on
+  ``--registers``; the search prices the combinational design.
 
 Depth counts LUT levels (not carries or MUXF7/8), input to class output, as ``hcl synth`` measures it.
 Accuracy, measured on random and evolved networks of 150..400 LUTs (benchmarks/results/synth.md): mean |error|
@@ -59,17 +61,19 @@ _CHUNK_LUTS = 2.25
 # template still has it. "loop": `if v(i) = '1' then n := n + 1`; "add": `n := n + unsigned'(0 => v(i))`.
 POPCOUNT_STYLE = "add"
 
-# LUTs of a popcount of n bits ({n: LUTs}, interpolated between the points): a layer of random LUTs (K = 4 and 6,
-# 3 random layers each, the mean) feeding the template's popcount, less the layer, with Yosys 0.23 synth_xilinx
-# -family xcup (benchmarks/bench_synth.py --calibrate --seeds 3). Not monotone: the shape of Yosys's adder tree
-# depends on n (12 bits: 20..40 LUTs over the six layers, mean 31; 14 bits: 14..36, mean 20). The sum maps to the
-# same tree whether its inputs come from flip-flops or from LUTs of the same combinational stage, so one table serves
-# both --registers contexts.
-_POPCOUNT_POINTS = {
-    1: 0, 2: 2, 3: 2, 4: 3, 5: 3, 6: 4, 7: 4, 8: 10, 9: 10, 10: 19, 11: 21, 12: 31, 13: 31, 14: 20, 15: 24,
-    16: 30, 17: 31, 18: 42, 19: 41, 20: 48, 24: 72, 28: 71, 32: 82, 40: 125, 48: 152, 64: 192}
-_POPCOUNT_MAX = 64
-# Beyond 64 bits: LUTs per bit = a * score width + b (fitted on n = 24 .. 64).
+# Output logic (every class's popcount and the argmax tree) per class, measured in place: a design of C classes with
+# groups of g LUT6 on wire inputs, its Yosys synth_xilinx LUTs less the LUT layer, divided by C ({C: {g: LUTs per
+# class}}, the mean of 2 random layers each; benchmarks/bench_synth.py --calibrate-output writes the table and every
+# design to benchmarks/results/output_logic.md). One random layer swings ABC's count by up to +-20 %. Between the
+# measured C and g: linear; more than 10 classes: the 10-class figure per class.
+_OUTPUT_PER_CLASS: dict[int, dict[int, float]] = {
+    2: {1: 0.5, 2: 2.5, 3: 2.5, 4: 3.5, 5: 3.5, 6: 4.5, 8: 11.0, 10: 13.8, 12: 23.8, 14: 19.5, 16: 29.8, 20: 44.5, 24: 59.0, 32: 86.2, 48: 156.2, 64: 195.8},
+    3: {1: 0.7, 2: 2.7, 3: 6.7, 4: 5.3, 5: 5.0, 6: 6.2, 8: 15.2, 10: 17.0, 12: 27.5, 14: 23.0, 16: 34.3, 20: 49.0, 24: 59.8, 32: 94.8, 48: 161.5, 64: 198.5},
+    5: {1: 0.6, 2: 5.6, 3: 4.4, 4: 6.3, 5: 6.9, 6: 8.2, 8: 17.2, 10: 24.5, 12: 35.2, 14: 30.0, 16: 26.8, 20: 47.6, 24: 54.9, 32: 60.6, 48: 135.9, 64: 203.4},
+    10: {1: 0.9, 2: 6.5, 3: 5.8, 4: 8.7, 5: 8.1, 6: 8.9, 8: 14.6, 10: 17.6, 12: 20.6, 14: 21.7, 16: 32.5, 20: 37.5, 24: 42.8, 32: 62.0, 48: 99.3, 64: 205.8},
+}
+_OUTPUT_MAX_GROUP = 64
+# Beyond 64 bits a group grows as a lone popcount does: LUTs ~ n * (a * score width + b) (fitted on n = 24 .. 64).
 _POPCOUNT_TAIL = (0.5, -0.5)
 # LUT levels of the popcount fed by one LUT layer (the netlist's depth less that layer's level).
 _POPCOUNT_LEVEL_POINTS = {1: 0, 2: 0, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1, 10: 2, 11: 1, 12: 2, 13: 2, 14: 2,
@@ -78,10 +82,6 @@ _POPCOUNT_LEVEL_POINTS = {1: 0, 2: 0, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1, 
 # design's size (the median excess over 12 K = 4 designs of 47..300 LUTs, -3..+25 each; fitted with the popcount
 # table above; K = 5 and 6 designs show no such excess).
 _COMBINATIONAL_EXTRA = {2: 12, 3: 12, 4: 12}
-
-# Argmax tree: LUTs per score bit of each node below the root (the root's value mux is dead: no port reads it, and
-# ABC folds the root's comparison into the popcounts' last stage). Fitted with the popcount table above.
-_ARGMAX_PER_BIT = 1.88
 
 # 64-bit masks of the table addresses whose bit i is 0: table >> 2^i compared under this mask tells whether the
 # output depends on input i.
@@ -263,28 +263,48 @@ def _absorbed(net: Network, live: list[np.ndarray], sup: list[np.ndarray], keep:
 
 # ---- output logic ------------------------------------------------------------------------------------------------
 
-def _dense(points: dict[int, int]) -> np.ndarray:
+def _dense(points: dict[int, float]) -> np.ndarray:
     ns = sorted(points)
-    return np.interp(np.arange(_POPCOUNT_MAX + 1), ns, [points[n] for n in ns]).round().astype(np.int64)
+    return np.interp(np.arange(_OUTPUT_MAX_GROUP + 1), [0] + ns, [0] + [points[n] for n in ns])
 
 
-_POPCOUNT_TABLE = _dense(_POPCOUNT_POINTS)
-_POPCOUNT_LEVEL_TABLE = _dense(_POPCOUNT_LEVEL_POINTS)
+_OUTPUT_DENSE = {c: _dense(row) for c, row in _OUTPUT_PER_CLASS.items()}
+_POPCOUNT_LEVEL_TABLE = _dense(_POPCOUNT_LEVEL_POINTS).round().astype(np.int64)
 
 
-def popcount_cost(n: int) -> tuple[int, int]:
-    """(LUTs, levels) to count the ones among n bits as the template's popcount synthesizes (the same whether its
-    inputs come from flip-flops or from LUTs of the same combinational stage)."""
+def _tail(n: int) -> float:
+    a, b = _POPCOUNT_TAIL
+    return n * (a * n.bit_length() + b)
+
+
+def _per_class(row: np.ndarray, n: int) -> float:
+    if n <= _OUTPUT_MAX_GROUP:
+        return float(row[n])
+    return float(row[_OUTPUT_MAX_GROUP]) * _tail(n) / _tail(_OUTPUT_MAX_GROUP)
+
+
+def output_luts(group_sizes: list[int]) -> int:
+    """LUTs of the popcounts and the argmax over groups of these sizes (one per class), as synthesized in place."""
+    n_classes = len(group_sizes)
+    if n_classes <= 1 and max(group_sizes, default=0) <= 1:
+        return 0
+    measured = sorted(_OUTPUT_DENSE)
+    c = min(max(n_classes, measured[0]), measured[-1])
+    hi = next(m for m in measured if m >= c)
+    lo = max(m for m in measured if m <= c)
+    w = 0.0 if hi == lo else (c - lo) / (hi - lo)
+    total = sum((1 - w) * _per_class(_OUTPUT_DENSE[lo], n) + w * _per_class(_OUTPUT_DENSE[hi], n)
+                for n in group_sizes)
+    return int(round(total))
+
+
+def popcount_levels(n: int) -> int:
+    """LUT levels of the template's popcount of n bits fed by a LUT layer (measured alone, bench_synth --calibrate)."""
     if n <= 1:
-        return 0, 0
-    if n <= _POPCOUNT_MAX:
-        luts = int(_POPCOUNT_TABLE[n])
-        levels = int(_POPCOUNT_LEVEL_TABLE[n])
-    else:
-        a, b = _POPCOUNT_TAIL
-        luts = int(round(n * (a * n.bit_length() + b)))
-        levels = int(round(_POPCOUNT_LEVEL_POINTS[_POPCOUNT_MAX] * n / _POPCOUNT_MAX))
-    return luts, max(1, levels)
+        return 0
+    if n <= _OUTPUT_MAX_GROUP:
+        return max(1, int(_POPCOUNT_LEVEL_TABLE[n]))
+    return max(1, int(round(_POPCOUNT_LEVEL_POINTS[_OUTPUT_MAX_GROUP] * n / _OUTPUT_MAX_GROUP)))
 
 
 def score_width(net: Network) -> int:
@@ -292,14 +312,12 @@ def score_width(net: Network) -> int:
     return max(1, max(len(g) for g in net.groups).bit_length())
 
 
-def argmax_cost(n_classes: int, score_width: int) -> tuple[int, int]:
-    """(LUTs, levels) of the argmax tree over `n_classes` scores of `score_width` bits."""
+def argmax_levels(n_classes: int, score_width: int) -> int:
+    """LUT levels of the argmax tree over `n_classes` scores of `score_width` bits."""
     if n_classes <= 1:
-        return 0, 0
-    luts = _ARGMAX_PER_BIT * (n_classes - 2) * score_width
+        return 0
     # measured: (S - 1) / 2 LUT levels per tree level -- ABC merges each node's compare and mux with the next node's
-    levels = max(1, int(round(math.ceil(math.log2(n_classes)) * (score_width - 1) / 2)))
-    return int(round(luts)), levels
+    return max(1, int(round(math.ceil(math.log2(n_classes)) * (score_width - 1) / 2)))
 
 
 def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
@@ -309,12 +327,10 @@ def estimate(net: Network, registers: str = "none") -> dict[str, Any]:
     luts_network, used = network_cost(net)
     luts_encoder, depth_encoder = encoder_cost(net.encoder, used)
     group_sizes = [len(g) for g in net.groups]
-    pop = [popcount_cost(n) for n in group_sizes]
-    arg_luts, arg_levels = argmax_cost(net.n_classes, score_width(net))
-    luts_output = sum(p[0] for p in pop) + arg_luts
+    luts_output = output_luts(group_sizes)
     if not registered:
         luts_output += _COMBINATIONAL_EXTRA.get(net.k, 0)
-    depth_output = max(p[1] for p in pop) + arg_levels
+    depth_output = max(popcount_levels(n) for n in group_sizes) + argmax_levels(net.n_classes, score_width(net))
     return {
         "luts": luts_encoder + luts_network + luts_output,
         "luts_encoder": luts_encoder,

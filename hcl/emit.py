@@ -253,7 +253,7 @@ def design_data(net: Network, entity: str | None = None, registers: str = "none"
         prev = f"l{l}_q" if registered else f"l{l}"
 
     groups = [{"c": c, "name": comment_text(name), "members": [int(i) for i in members],
-               "levels": cost.popcount_cost(len(members))[1]}
+               "levels": cost.popcount_levels(len(members))}
               for c, (name, members) in enumerate(zip(net.classes, net.groups))]
     root = tree[-1]["node"]
     depth = _tree_depth(tree, net.n_classes)

@@ -134,29 +134,61 @@ def test_random_k6_network_costs_its_live_luts():
 
 # ---- output logic ------------------------------------------------------------------------------------------------
 
-def test_popcount_costs_grow_with_the_group_and_join_the_tail_smoothly():
-    assert cost.popcount_cost(1) == (0, 0)
-    luts = [cost.popcount_cost(n)[0] for n in (4, 8, 16, 32, 64, 128)]
-    assert luts == sorted(luts)
-    at, beyond = cost.popcount_cost(64)[0], cost.popcount_cost(65)[0]
-    assert abs(beyond - at) / at < 0.1
-    assert all(cost.popcount_cost(n)[1] >= 1 for n in range(2, 130))
+OUTPUT_MD = Path(__file__).parents[1] / "benchmarks" / "results" / "output_logic.md"
 
 
-def test_argmax_cost_grows_with_classes_and_score_width():
-    assert cost.argmax_cost(1, 4) == (0, 0)
-    assert cost.argmax_cost(2, 4)[0] < cost.argmax_cost(4, 4)[0] < cost.argmax_cost(10, 4)[0]
-    assert cost.argmax_cost(10, 3)[0] < cost.argmax_cost(10, 6)[0]
+def recorded_output_table() -> dict[int, dict[int, float]]:
+    """The per-class column of benchmarks/bench_synth.py --calibrate-output's table, by classes and group size."""
+    text = OUTPUT_MD.read_text()
+    assert "python benchmarks/bench_synth.py --calibrate-output" in text
+    table: dict[int, dict[int, float]] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 11 and cells[0].isdigit():
+            table.setdefault(int(cells[0]), {})[int(cells[1])] = float(cells[6])
+    return table
+
+
+def test_output_logic_table_is_the_recorded_measurement():
+    recorded = recorded_output_table()
+    assert recorded and recorded == cost._OUTPUT_PER_CLASS
+
+
+def test_output_logic_grows_with_the_group_and_joins_the_tail_smoothly():
+    assert cost.output_luts([1, 1]) < cost.output_luts([4, 4])
+    for classes in (2, 10):
+        luts = [cost.output_luts([n] * classes) for n in (4, 16, 64, 128, 256)]
+        assert luts == sorted(luts) and len(set(luts)) == len(luts)
+        at, beyond = cost.output_luts([64] * classes), cost.output_luts([65] * classes)
+        assert 0 <= beyond - at < 0.1 * at
+    assert all(cost.popcount_levels(n) >= 1 for n in range(2, 130)) and cost.popcount_levels(1) == 0
+
+
+def test_output_logic_is_priced_per_class_at_the_measured_class_counts():
+    table = cost._OUTPUT_PER_CLASS
+    for classes in (2, 5, 10):      # exactly the measurement, whatever the group sizes' order
+        assert cost.output_luts([12] * classes) == round(classes * table[classes][12])
+    assert cost.output_luts([4, 16]) == round(table[2][4] + table[2][16])
+    seven = cost.output_luts([16] * 7)                         # between the measured 5 and 10 classes
+    low, high = sorted((table[5][16], table[10][16]))
+    assert 7 * low + 1 < seven < 7 * high - 1
+    assert cost.output_luts([16] * 20) == round(20 * table[10][16])   # beyond 10 classes: 10's figure per class
+
+
+def test_argmax_levels_grow_with_classes_and_score_width():
+    assert cost.argmax_levels(1, 4) == 0
+    assert cost.argmax_levels(2, 4) <= cost.argmax_levels(4, 4) <= cost.argmax_levels(10, 4)
+    assert cost.argmax_levels(10, 3) < cost.argmax_levels(10, 6)
 
 
 def test_template_popcount_is_the_style_the_tables_were_measured_for():
-    """The popcount tables are measurements of one VHDL idiom: re-measure (bench_synth.py --calibrate) on a change."""
+    """The popcount tables are measurements of one VHDL idiom: re-measure (bench_synth.py --calibrate-output, --calibrate) on a change."""
     text = importlib.resources.files("hcl.templates").joinpath("network.vhd.j2").read_text()
     body = re.search(r"function popcount.*?end function;", text, re.S)
     assert body, "templates/network.vhd.j2 has no popcount function"
     style = "loop" if re.search(r"n\s*:=\s*n\s*\+\s*1\s*;", body.group(0)) else "add"
     assert style == cost.POPCOUNT_STYLE, (f"the template's popcount is the {style!r} idiom but hcl.cost's tables are "
-                                          f"for {cost.POPCOUNT_STYLE!r}: re-run benchmarks/bench_synth.py --calibrate")
+                                          f"for {cost.POPCOUNT_STYLE!r}: re-run benchmarks/bench_synth.py --calibrate-output")
 
 
 # ---- the whole estimate ------------------------------------------------------------------------------------------

@@ -253,7 +253,8 @@ def _cost_of(net: Network) -> tuple[int, int]:
 
 def trained_topologies(problem: Problem) -> list[tuple[list[int], int]]:
     """Topologies for a trained start, largest first: --layers / --group-size as given, else DWN-like shapes
-    (one hidden layer of 6 LUTs per output LUT at most: more would leave hidden LUTs unread) shrunk step by step."""
+    (one hidden layer of 6 LUTs per output LUT at most: more would leave hidden LUTs unread) shrunk in steps of
+    half an output layer, so the start fills a --max-luts budget to within ~half an output layer."""
     config = problem.config
     n_classes = len(problem.classes)
     groups = [config.group_size] if config.group_size else [g for g in (50, 32, 24, 16, 12, 10, 8, 6, 4, 3, 2, 1)]
@@ -263,7 +264,10 @@ def trained_topologies(problem: Problem) -> list[tuple[list[int], int]]:
             options.append((list(config.layers), g))
             continue
         out = g * n_classes
-        for hidden in sorted({min(2000, config.k * out), min(1000, config.k * out), 3 * out, out}, reverse=True):
+        ratios = [r / 2 for r in range(2 * config.k, 1, -1)]   # k, k - 1/2, ..., 1 hidden LUTs per output LUT
+        for hidden in sorted({min(2000, config.k * out), min(1000, config.k * out)}
+                             | {int(round(r * out)) for r in ratios if r * out < min(2000, config.k * out)},
+                             reverse=True):
             options.append(([max(1, hidden)], g))
     return options
 
