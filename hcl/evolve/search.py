@@ -204,16 +204,17 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
     """One network trained from scratch on the topology that fits the limits with the most network LUTs, the
     whole population starting from it: children diversify it, each continuing its parent's training.
 
-    A topology fits by the estimate of a random network of that shape. That is no bound: training reads more
-    hidden LUTs than random wiring does and the learned mapping other comparators (digits, [180] + 3/class:
-    294 estimated, 358 trained), so a trained network over the limits is dropped for the next topology.
-    MNIST, [960] + 16/class under --max-luts 2000: ~1,840 estimated, 1,938 trained."""
+    A topology fits by the estimate of a probe wired as the trainer wires (lamarck.sizing_probe: every hidden LUT
+    read, the first layer on the comparators that are neither almost always 0 nor almost always 1). That is no
+    bound -- the learned mapping chooses its own comparators -- so a trained network over the limits is dropped
+    for the next topology, skipping those that would overshoot by the same ratio."""
     config = problem.config
     probe_rng = np.random.default_rng([config.seed, 0x70B0])
+    inputs = lamarck.informative_inputs(problem.packed["train"], problem.train.n_samples)
     fitting = []
     for hidden, group in trained_topologies(problem):
-        probe = problem.decorate(operators.random_network_for(probe_rng, config.k, problem.encoder.n_bits, hidden,
-                                                              group, problem.classes))
+        probe = problem.decorate(lamarck.sizing_probe(probe_rng, config.k, inputs, problem.encoder.n_bits, hidden,
+                                                      group, problem.classes))
         c = cost.estimate(probe)
         if _within_limits(config, Candidate(None, c["luts"], c["depth"], 0.0)):
             fitting.append((c["luts_network"], -group, c["luts"], hidden, group))
