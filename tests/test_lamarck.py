@@ -108,8 +108,32 @@ def test_the_trainer_default_is_the_tasks_and_a_flag_wins():
     assert EvolveConfig(task="mnist", trainer="none").validate().trainer == "none"
 
 
-def test_a_trained_start_over_the_limit_falls_back_to_a_smaller_topology():
-    # digits under 300 LUTs: the first choice, [180] + 3/class, estimates 294 untrained but needs 358 trained.
+def test_a_trained_start_over_the_limit_falls_back_to_a_smaller_topology(monkeypatch):
+    # A probe that prices 3 comparators only: the first topology it fits to 300 LUTs reads many more once trained.
+    monkeypatch.setattr(lamarck, "informative_inputs", lambda packed, n: np.arange(3))
+    starts = []
+    train = lamarck.train_from_scratch
+    monkeypatch.setattr(lamarck, "train_from_scratch", lambda *a: starts.append(a[5]) or train(*a))
     result = evolve(EvolveConfig(task="digits", trainer="efd", max_luts=300, generations=0, seed=0,
                                  train_epochs=1), progress=False)
+    assert len(starts) >= 2 and sum(starts[-1]) < sum(starts[0])
     assert result.cost["luts"] <= 300
+
+
+def test_the_sizing_probe_is_wired_as_the_trainer_wires():
+    inputs = np.array([3, 5, 7, 9])
+    probe = lamarck.sizing_probe(np.random.default_rng(0), 6, inputs, 20, [30], 2, ["a", "b", "c"])
+    assert set(probe.wiring[0].ravel().tolist()) == set(inputs.tolist())
+    assert probe.pruned()[0].layer_sizes == [30, 6]            # every hidden LUT is read, as after training
+    assert cost.estimate(probe)["luts_network"] == 36
+
+
+def test_informative_inputs_leave_out_bits_almost_always_0_or_1():
+    from hcl.encode import pack_bits
+    n = 1000
+    bits = np.zeros((n, 5), dtype=np.uint8)
+    bits[:10, 1] = 1             # 1 %: rare
+    bits[:500, 2] = 1            # 50 %
+    bits[:995, 3] = 1            # 99.5 %: almost always 1
+    bits[:50, 4] = 1             # 5 %
+    assert lamarck.informative_inputs(pack_bits(bits), n).tolist() == [2, 4]
