@@ -4,9 +4,13 @@
         emits each network (hcl.emit, registers as listed), runs `hcl synth` (hcl.synth.synth) and writes the table
         to benchmarks/results/synth.md. Designs and their synthesis cache live in build/bench_synth/, so a re-run
         only synthesizes what changed.
+    .venv/bin/python benchmarks/bench_synth.py --calibrate-output [--jobs 2] [--seeds 2] [--rows FILE]
+        measures the output logic (popcounts + argmax) in place for 2, 3, 5 and 10 classes and groups of 1..64,
+        prints hcl/cost.py's _OUTPUT_PER_CLASS and writes every design to benchmarks/results/output_logic.md
+        (--rows: rewrite it from an earlier run's rows, e.g. benchmarks/results/output_logic_rows.json).
     .venv/bin/python benchmarks/bench_synth.py --calibrate [--jobs 2] [--seeds 3]
-        re-measures the popcount tables of hcl/cost.py (LUTs and levels of the template's popcount fed by a LUT
-        layer, K = 4 and 6) and prints them: run it when templates/network.vhd.j2 changes its popcount.
+        re-measures the popcount's LUT levels (the template's popcount fed by a LUT layer, K = 4 and 6).
+    Run both when templates/network.vhd.j2 changes its popcount or argmax.
 
 Random networks (hcl.network.random_network on a fitted hcl.encode.Encoder) are unpruned: the model and the tool
 both drop their dead LUTs. Networks given with --network (e.g. evolved ones) are used as they are.
