@@ -182,13 +182,15 @@ def test_argmax_levels_grow_with_classes_and_score_width():
 
 
 def test_template_popcount_is_the_style_the_tables_were_measured_for():
-    """The popcount tables are measurements of one VHDL idiom: re-measure (bench_synth.py --calibrate-output, --calibrate) on a change."""
+    """The output tables are measurements of one VHDL idiom: re-measure them on a change (bench_synth.py
+    --calibrate-output, --calibrate)."""
     text = importlib.resources.files("hcl.templates").joinpath("network.vhd.j2").read_text()
     body = re.search(r"function popcount.*?end function;", text, re.S)
     assert body, "templates/network.vhd.j2 has no popcount function"
     style = "loop" if re.search(r"n\s*:=\s*n\s*\+\s*1\s*;", body.group(0)) else "add"
     assert style == cost.POPCOUNT_STYLE, (f"the template's popcount is the {style!r} idiom but hcl.cost's tables are "
-                                          f"for {cost.POPCOUNT_STYLE!r}: re-run benchmarks/bench_synth.py --calibrate-output")
+                                          f"for {cost.POPCOUNT_STYLE!r}: re-run benchmarks/bench_synth.py "
+                                          "--calibrate-output")
 
 
 # ---- the whole estimate ------------------------------------------------------------------------------------------
