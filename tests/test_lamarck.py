@@ -110,7 +110,7 @@ def test_the_trainer_default_is_the_tasks_and_a_flag_wins():
 
 def test_a_trained_start_over_the_limit_falls_back_to_a_smaller_topology(monkeypatch):
     # A probe that prices 3 comparators only: the first topology it fits to 300 LUTs reads many more once trained.
-    monkeypatch.setattr(lamarck, "informative_inputs", lambda packed, n: np.arange(3))
+    monkeypatch.setattr(lamarck, "informative_inputs", lambda rows: np.arange(3))
     starts = []
     train = lamarck.train_from_scratch
     monkeypatch.setattr(lamarck, "train_from_scratch", lambda *a: starts.append(a[5]) or train(*a))
@@ -129,11 +129,10 @@ def test_the_sizing_probe_is_wired_as_the_trainer_wires():
 
 
 def test_informative_inputs_leave_out_bits_almost_always_0_or_1():
-    from hcl.encode import pack_bits
     n = 1000
     bits = np.zeros((n, 5), dtype=np.uint8)
     bits[:10, 1] = 1             # 1 %: rare
     bits[:500, 2] = 1            # 50 %
     bits[:995, 3] = 1            # 99.5 %: almost always 1
     bits[:50, 4] = 1             # 5 %
-    assert lamarck.informative_inputs(pack_bits(bits), n).tolist() == [2, 4]
+    assert lamarck.informative_inputs(bits).tolist() == [2, 4]

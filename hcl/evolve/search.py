@@ -210,7 +210,7 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
     for the next topology, skipping those that would overshoot by the same ratio."""
     config = problem.config
     probe_rng = np.random.default_rng([config.seed, 0x70B0])
-    inputs = lamarck.informative_inputs(problem.packed["train"], problem.train.n_samples)
+    inputs = lamarck.informative_inputs(problem.train.rows)   # the start trains on these rows next
     fitting = []
     for hidden, group in trained_topologies(problem):
         probe = problem.decorate(lamarck.sizing_probe(probe_rng, config.k, inputs, problem.encoder.n_bits, hidden,
@@ -260,16 +260,15 @@ def trained_topologies(problem: Problem) -> list[tuple[list[int], int]]:
     n_classes = len(problem.classes)
     groups = [config.group_size] if config.group_size else [g for g in (50, 32, 24, 16, 12, 10, 8, 6, 4, 3, 2, 1)]
     options = []
+    ratios = [r / 2 for r in range(2 * config.k, 1, -1)]   # k, k - 1/2, ..., 1 hidden LUTs per output LUT
     for g in groups:
         if config.layers is not None:
             options.append((list(config.layers), g))
             continue
         out = g * n_classes
-        ratios = [r / 2 for r in range(2 * config.k, 1, -1)]   # k, k - 1/2, ..., 1 hidden LUTs per output LUT
-        for hidden in sorted({min(2000, config.k * out), min(1000, config.k * out)}
-                             | {int(round(r * out)) for r in ratios if r * out < min(2000, config.k * out)},
-                             reverse=True):
-            options.append(([max(1, hidden)], g))
+        top = min(2000, config.k * out)
+        sizes = {top, min(1000, top)} | {int(round(r * out)) for r in ratios if r * out < top}
+        options += [([max(1, hidden)], g) for hidden in sorted(sizes, reverse=True)]
     return options
 
 
