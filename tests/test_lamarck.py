@@ -136,3 +136,21 @@ def test_informative_inputs_leave_out_bits_almost_always_0_or_1():
     bits[:995, 3] = 1            # 99.5 %: almost always 1
     bits[:50, 4] = 1             # 5 %
     assert lamarck.informative_inputs(bits).tolist() == [2, 4]
+
+
+@pytest.mark.parametrize("epochs, refit_wins", [(5, True), (100, False)])
+def test_a_trained_start_keeps_its_output_refit_only_if_validation_does_not_drop(epochs, refit_wins):
+    """Underfit (5 epochs), the refit lifts validation accuracy and is kept; overfit (100 epochs), it lowers it and the
+    trained tables stay."""
+    from hcl.evolve.search import _refit_unless_overfitting
+    from hcl.train import TrainConfig
+    problem = Problem(trained())
+    ev = problem.train
+    net = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(0), 4, problem.encoder.n_bits, [12],
+                                     4, problem.classes, TrainConfig(epochs=epochs))
+    raw = ev.full(problem.decorate(net))
+    refit = ev.refit_outputs(raw)
+    val = lambda e: problem.accuracy(e.net, "val")
+    assert (val(refit) > val(raw)) == refit_wins                  # the case is what it claims to be
+    kept = _refit_unless_overfitting(problem, raw)
+    assert kept.net.to_dict() == (refit if refit_wins else raw).net.to_dict()
