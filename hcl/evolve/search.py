@@ -249,8 +249,8 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
 
 def _refit_unless_overfitting(problem: Problem, ev: Evaluated) -> Evaluated:
     """The trained output tables refitted to the training split's argmax, kept only if validation accuracy does not
-    drop: it lifts an underfit start (sipm [72] + 8/class, seeds 0-2: val 0.914 -> 0.929) and costs an overfit one accuracy
-    (MNIST [660] + 12/class, seeds 0-2: train +0.6 points, val -0.1..-0.3)."""
+    drop: it lifts an underfit start (sipm [72] + 8/class, seeds 0-2: val 0.914 -> 0.929) and costs an overfit one
+    accuracy (MNIST [660] + 12/class, seeds 0-2: train +0.6 points, val -0.1..-0.3; results/ablation_tau.md)."""
     refit = problem.train.refit_outputs(ev)
     return refit if problem.accuracy(refit.net, "val") >= problem.accuracy(ev.net, "val") else ev
 
