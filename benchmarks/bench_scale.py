@@ -3,6 +3,10 @@
 of the data and evaluates every child on it), and memory per worker.
 
     python benchmarks/bench_scale.py [--task mnist --n-train 20000] [--generations 5] [--executors local,...]
+    python benchmarks/bench_scale.py --trainer efd --n-train 50000 --executors local,dask-local:2 --out ...
+
+With ``--trainer efd`` every child is trained on (``--tune-steps`` Adam steps, evolve.lamarck) where the genetic
+search fits tables; the start is trained ``--train-epochs`` (outside the timing).
 
 Counts only the generation loop (not data loading, the initial population, cluster start-up or JIT warm-up). Memory
 per worker: the training data it holds (packed words + labels), the peak of the arrays it allocated while
@@ -97,6 +101,9 @@ def main() -> None:
     ap.add_argument("--population", type=int, default=16)
     ap.add_argument("--layers", default="400")
     ap.add_argument("--group-size", type=int, default=20)
+    ap.add_argument("--trainer", default="none", choices=["none", "efd"])
+    ap.add_argument("--train-epochs", type=float, default=1.0, help="efd: the start's epochs (not timed)")
+    ap.add_argument("--tune-steps", type=int, default=100, help="efd: each child's Adam steps")
     ap.add_argument("--executors", default="local,dask-local:1,dask-local:2,dask-local:1/samples,dask-local:2/samples")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "scale.md")
     args = ap.parse_args()
@@ -104,11 +111,14 @@ def main() -> None:
     data = default_data("mnist") if args.task == "mnist" else None
     config = EvolveConfig(task=args.task, data=data, task_options=options, generations=args.generations,
                           population=args.population, layers=[int(x) for x in args.layers.split(",")],
-                          group_size=args.group_size, bits=1, seed=0)
+                          group_size=args.group_size, bits=1, seed=0, trainer=args.trainer,
+                          train_epochs=args.train_epochs, tune_steps=args.tune_steps)
     rows = [measure(config, spec) for spec in args.executors.split(",")]
     lines = ["# Search throughput by executor", "",
              f"`python benchmarks/bench_scale.py {' '.join(sys.argv[1:])}`".replace(" `", "`"), "",
              f"Task {args.task} (n_train {args.n_train}), layers {args.layers}, groups of {args.group_size}, "
+             f"trainer {args.trainer}" + (f" ({args.tune_steps} Adam steps a child)" if args.trainer == "efd" else "")
+             + ", "
              f"{args.generations} generations x {args.population} children, seed 0, on this machine "
              f"({os.cpu_count()} cores). Generation loop only (no start-up or JIT warm-up).", "",
              "| executor | evaluations | seconds | evals/s | data/worker MiB | eval peak/worker MiB | RSS/worker MiB "
