@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -20,7 +21,6 @@ import numpy as np
 from hcl.evolve import lamarck
 from hcl.evolve.config import EvolveConfig
 from hcl.evolve.search import Problem
-from hcl.train import TrainableNetwork, train_network
 
 from _data import default_data
 
@@ -31,13 +31,14 @@ def run(problem: Problem, seed: int, hidden: list[int], group: int, logit: float
     config = problem.config
     train = lamarck.start_config(config, problem.train.n_samples, sum(hidden) + group * len(problem.classes))
     train = replace(train, tau=group / logit, **({"epochs": epochs} if epochs else {}))
-    rng = np.random.default_rng(seed)
-    model = TrainableNetwork.random(rng, config.k, problem.encoder.n_bits, hidden, group, len(problem.classes))
-    log = train_network(model, problem.train.rows, problem.train.labels, train, rng)
-    raw = problem.train.full(problem.decorate(model.export(problem.classes)))
+    c0 = time.process_time()
+    net = lamarck.train_from_scratch(problem.train.rows, problem.train.labels, np.random.default_rng(seed), config.k,
+                                     problem.encoder.n_bits, hidden, group, problem.classes, train)
+    cpu_s = time.process_time() - c0
+    raw = problem.train.full(problem.decorate(net))
     refit = problem.train.refit_outputs(raw)
     row = {"task": config.task, "hidden": hidden, "group": group, "logit": logit, "seed": seed,
-           "epochs": round(train.epochs, 1), "cpu_s": round(log.cpu_seconds, 1)}
+           "epochs": round(train.epochs, 1), "cpu_s": round(cpu_s, 1)}
     for name, ev in (("raw", raw), ("refit", refit)):
         row[name] = [round(problem.accuracy(ev.net, split), 4) for split in ("train", "val", "test")]
     return row
