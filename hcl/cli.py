@@ -138,6 +138,9 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--trainer", type=click.Choice(["none", "efd"]), default=None,
               help="efd: train the tables by gradients (DWN's extended finite differences) and let the search "
                    "shape the topology; none: genetic search of the tables too. Default: the task's suggestion.")
+@click.option("--augment", type=click.Choice(["none", "shift"]), default=None,
+              help="efd: train on extra copies of the training images, each moved one pixel (shift: 5x the "
+                   "samples; image tasks only). Default: the task's suggestion (mnist shift, else none).")
 @click.option("--train-epochs", type=float, default=None,
               help="efd: epochs of the start network's training. Default 3 (at least 4,000 steps).")
 @click.option("--tune-steps", type=int, default=None, help="efd: training steps of each child. Default 100.")
@@ -145,7 +148,7 @@ def info(network, task, split, data, seed, as_json):
 def evolve(config_file, task, data, label, features, drop, categorical, numeric, max_categories, top_categories,
            input_bits, fixed, test_data, val_data, split_column, val_fraction, test_fraction, k, generations, population,
            seed, layers, group_size, bits, encoder, threshold_bits, start, refit, select_on, max_luts, max_depth,
-           time_limit, checkpoint_every, out, resume, executor, trainer, train_epochs, tune_steps, quiet):
+           time_limit, checkpoint_every, out, resume, executor, trainer, augment, train_epochs, tune_steps, quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
@@ -161,7 +164,7 @@ def evolve(config_file, task, data, label, features, drop, categorical, numeric,
                  "--population": population, "--seed": seed, "--layers": layers, "--group-size": group_size,
                  "--bits": bits, "--encoder": encoder, "--threshold-bits": threshold_bits, "--start": start,
                  "--refit": refit, "--select-on": select_on, "--max-luts": max_luts, "--max-depth": max_depth,
-                 "--checkpoint-every": checkpoint_every, "--out": out, "--trainer": trainer,
+                 "--checkpoint-every": checkpoint_every, "--out": out, "--trainer": trainer, "--augment": augment,
                  "--train-epochs": train_epochs, "--tune-steps": tune_steps}
         given = [flag for flag, value in fixed.items() if value is not None]
         if given:
@@ -177,7 +180,7 @@ def evolve(config_file, task, data, label, features, drop, categorical, numeric,
                  "threshold_bits": threshold_bits, "start": start, "refit": refit, "select_on": select_on,
                  "max_luts": max_luts, "max_depth": max_depth, "time_limit": time_limit,
                  "checkpoint_every": checkpoint_every, "out": str(out) if out else None, "executor": executor,
-                 "trainer": trainer, "train_epochs": train_epochs, "tune_steps": tune_steps}
+                 "trainer": trainer, "augment": augment, "train_epochs": train_epochs, "tune_steps": tune_steps}
         if layers is not None:
             try:
                 flags["layers"] = [int(x) for x in layers.split(",") if x.strip() and int(x) != 0]

@@ -24,6 +24,8 @@ DEFAULT_BITS = 4     # thermometer levels per feature when neither --bits nor th
 # genetic search alone 0.9327 (benchmarks/results/search_mnist_efd.md, search_mnist.md); other tasks: the
 # ablation (benchmarks/results/ablation_<task>.md).
 DEFAULT_TRAINER = {"mnist": "efd"}
+# --augment when not given, by task, for the gradient trainer (hcl.augment; benchmarks/results/augment.md).
+DEFAULT_AUGMENT = {"mnist": "shift"}
 MAX_SEED = 2**63 - 1
 # Every signal of a network is a row of the bit-packed sample matrix: 200,000 LUTs on MNIST's 50,000 training
 # samples are 1.25 GB, the most this project's 24 GiB machines hold with the validation copy and the children.
@@ -60,6 +62,8 @@ class EvolveConfig:
     operators: dict[str, float] | None = None  # operator name -> weight; default search.OPERATOR_WEIGHTS
     trainer: str | None = None             # efd: tables trained by gradients (hcl.train, evolve.lamarck) | none;
                                            # None: DEFAULT_TRAINER of the task, else none
+    augment: str | None = None             # efd: extra training copies (hcl.augment): shift | none; None: the
+                                           # task's DEFAULT_AUGMENT with the trainer, else none
     train_epochs: float | None = None      # efd: training of a start member; None: 3 epochs, >= 4,000 steps
     train_lr: float = 1e-2
     train_batch: int = 32
@@ -125,6 +129,14 @@ class EvolveConfig:
             self.trainer = DEFAULT_TRAINER.get(self.task, "none")
         if self.trainer not in TRAINERS:
             raise ConfigError(f"--trainer: {self.trainer!r} unknown: use one of {', '.join(TRAINERS)}")
+        from hcl.augment import AUGMENTS
+        if self.augment is None:
+            self.augment = DEFAULT_AUGMENT.get(self.task, "none") if self.trainer == "efd" else "none"
+        if self.augment not in AUGMENTS:
+            raise ConfigError(f"--augment: {self.augment!r} unknown: use one of {', '.join(AUGMENTS)}")
+        if self.augment != "none" and self.trainer == "none":
+            raise ConfigError(f"--augment {self.augment}: the copies train the gradient trainer; add --trainer efd "
+                              "or drop --augment")
         if self.train_epochs is not None and not (0 < self.train_epochs <= 1000):
             raise ConfigError(f"--train-epochs: must be in (0, 1000], got {self.train_epochs}")
         if not (1 <= self.train_batch <= 65536):

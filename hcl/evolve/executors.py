@@ -77,7 +77,8 @@ class DaskExecutor:
     def __init__(self, problem: Problem, address: str | None = None, n_workers: int = 2):
         self._connect(address, n_workers)
         # Sent once; every task refers to it instead of carrying the data.
-        self.data = self.client.scatter((problem.train.packed, problem.train.labels), broadcast=True, hash=False)
+        self.data = self.client.scatter((problem.train.packed, problem.train.labels, problem.train.copies),
+                                        broadcast=True, hash=False)
         self.refit_mode = problem.config.refit
         self.tuning = problem.tuning
 
@@ -168,8 +169,8 @@ def _evaluate_remote(payload, data, refit_mode: str, tuning=None):
     """Runs on a worker: training (with `tuning`), full evaluation of the child, refits, pruning. Returns
     (network, correct, evaluations)."""
     child, changed, refit, seed = payload
-    packed, labels = data
-    evaluator = _EVALUATORS.setdefault(id(packed), Evaluator(packed, labels))
+    packed, labels, copies = data
+    evaluator = _EVALUATORS.setdefault(id(packed), Evaluator(packed, labels, copies))
     before = evaluator.evaluations
     ev = evaluate_job(evaluator, Job(_NO_PARENT, child, None, refit, seed), refit_mode, tuning)
     # The local path counts a child that changed nothing as free: count the same here so logs agree.

@@ -41,12 +41,14 @@ class Evaluated:
 class Evaluator:
     """Evaluates networks on one packed dataset (the training split during the search)."""
 
-    def __init__(self, packed: np.ndarray, labels: np.ndarray):
+    def __init__(self, packed: np.ndarray, labels: np.ndarray, copies: tuple[np.ndarray, np.ndarray] | None = None):
         self.packed = np.ascontiguousarray(packed, dtype=np.uint64)
         self.labels = np.ascontiguousarray(labels, dtype=np.int64)
         self.n_samples = len(self.labels)
+        self.copies = copies          # (packed, labels): training copies the trainer reads besides (hcl.augment)
         self.evaluations = 0
         self._rows = None
+        self._trainer_data = None
 
     @property
     def rows(self) -> np.ndarray:
@@ -54,6 +56,22 @@ class Evaluator:
         if self._rows is None:
             self._rows = np.ascontiguousarray(unpack_rows(self.packed, self.n_samples).T)
         return self._rows
+
+    @property
+    def n_trainer_samples(self) -> int:
+        return self.n_samples + (0 if self.copies is None else len(self.copies[1]))
+
+    @property
+    def trainer_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and labels the gradient trainer reads: these samples, then the copies. Accuracy, refits and
+        selection see these samples only."""
+        if self.copies is None:
+            return self.rows, self.labels
+        if self._trainer_data is None:
+            packed, labels = self.copies
+            rows = np.concatenate([self.rows, unpack_rows(packed, len(labels)).T])
+            self._trainer_data = np.ascontiguousarray(rows), np.concatenate([self.labels, labels])
+        return self._trainer_data
 
     # ---- whole-network and delta evaluation -----------------------------------------------------------------
     def full(self, net: Network) -> Evaluated:

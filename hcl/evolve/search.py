@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 from deap import base, creator, tools
 
-from hcl import cost
+from hcl import augment, cost
 from hcl.encode import Encoder
 from hcl.errors import ConfigError
 from hcl.evolve import grow, lamarck, operators
@@ -79,7 +79,7 @@ class Problem:
     """The task's data, encoded once: packed splits and their labels."""
 
     def __init__(self, config: EvolveConfig, dataset: Dataset | None = None):
-        self.config = config
+        self.config = config.validate()      # resolves the task's defaults (trainer, augment) too
         self.dataset = dataset or load_task(config.task, seed=config.seed, data=config.data, **config.task_options)
         ds = self.dataset
         self.bits = config.bits or ds.bits or DEFAULT_BITS
@@ -91,10 +91,22 @@ class Problem:
         self.warnings = list(ds.extra.get("warnings", ())) + _silent_features(self.encoder, ds, names)
         self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
         self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
-        self.train = Evaluator(self.packed["train"], self.labels["train"])
+        self.train = Evaluator(self.packed["train"], self.labels["train"], self._training_copies())
         self.classes = list(ds.classes)
-        n = self.train.n_samples
-        self.tuning = lamarck.tune_config(config, n) if config.trainer == "efd" else None
+        self.tuning = (lamarck.tune_config(config, self.train.n_trainer_samples) if config.trainer == "efd"
+                       else None)
+
+    def _training_copies(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """--augment's extra training samples for the trainer, encoded as the training split is."""
+        if self.config.augment == "none":
+            return None
+        ds = self.dataset
+        shape = ds.extra.get("image_shape")
+        if shape is None or ds.extra.get("segmentation"):
+            raise ConfigError(f"--augment {self.config.augment}: task {ds.name!r} is not a set of images (only "
+                              "mnist and digits are); drop --augment")
+        X = augment.shifted_copies(ds.X_train, shape)
+        return self.encoder.encode_packed(X), np.tile(self.labels["train"], len(X) // len(ds.X_train))
 
     @cached_property
     def grow_sample(self) -> GrowSample:
@@ -231,9 +243,9 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
             break
         attempts += 1
         n_luts = sum(hidden) + group * len(problem.classes)
-        net = lamarck.train_from_scratch(problem.train.rows, problem.train.labels, rng, config.k,
-                                         problem.encoder.n_bits, hidden, group, problem.classes,
-                                         lamarck.start_config(config, problem.train.n_samples, n_luts))
+        net = lamarck.train_from_scratch(*problem.train.trainer_data, rng, config.k, problem.encoder.n_bits, hidden,
+                                         group, problem.classes,
+                                         lamarck.start_config(config, problem.train.n_trainer_samples, n_luts))
         ev = problem.train.full(problem.decorate(net))
         if config.refit in ("output-exact", "exact", "both"):
             ev = _refit_unless_overfitting(problem, ev)
@@ -392,7 +404,7 @@ def evaluate_job(evaluator: Evaluator, job: Job, refit_mode: str, tuning=None) -
     """Evaluate a child by delta from its parent's cached signals (or, with `tuning`, train it on from its
     parent's tables first: evolve.lamarck), refit the tables asked for, drop dead LUTs."""
     if tuning is not None and job.seed is not None:
-        ev = evaluator.full(lamarck.continue_training(evaluator.rows, evaluator.labels, job.child, job.seed, tuning))
+        ev = evaluator.full(lamarck.continue_training(*evaluator.trainer_data, job.child, job.seed, tuning))
     elif job.changed is None or job.parent.ev.sig is None:
         ev = evaluator.full(job.child)
     elif job.changed.any():
