@@ -13,6 +13,7 @@ import click
 
 from hcl import __version__
 from hcl import timing
+from hcl.augment import AUGMENTS
 from hcl.errors import HclError
 from hcl.evolve.config import MAX_SEED
 
@@ -138,7 +139,7 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--trainer", type=click.Choice(["none", "efd"]), default=None,
               help="efd: train the tables by gradients (DWN's extended finite differences) and let the search "
                    "shape the topology; none: genetic search of the tables too. Default: the task's suggestion.")
-@click.option("--augment", type=click.Choice(["none", "shift"]), default=None,
+@click.option("--augment", type=click.Choice(AUGMENTS), default=None,
               help="efd: train on extra copies of the training images, each moved one pixel (shift: 5x the "
                    "samples; image tasks only). Default: the task's suggestion (mnist shift, else none).")
 @click.option("--train-epochs", type=float, default=None,

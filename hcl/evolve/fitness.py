@@ -69,8 +69,9 @@ class Evaluator:
             return self.rows, self.labels
         if self._trainer_data is None:
             packed, labels = self.copies
-            rows = np.concatenate([self.rows, unpack_rows(packed, len(labels)).T])
-            self._trainer_data = np.ascontiguousarray(rows), np.concatenate([self.labels, labels])
+            rows = np.ascontiguousarray(np.concatenate([self.rows, unpack_rows(packed, len(labels)).T]))
+            self._rows = rows[:self.n_samples]      # a view: the split is not held twice
+            self._trainer_data = rows, np.concatenate([self.labels, labels])
         return self._trainer_data
 
     # ---- whole-network and delta evaluation -----------------------------------------------------------------

@@ -103,10 +103,10 @@ class Problem:
         ds = self.dataset
         shape = ds.extra.get("image_shape")
         if shape is None or ds.extra.get("segmentation"):
-            raise ConfigError(f"--augment {self.config.augment}: task {ds.name!r} is not a set of images (only "
-                              "mnist and digits are); drop --augment")
+            raise ConfigError(f"--augment {self.config.augment}: task {ds.name!r} is not a set of images (its data "
+                              "declares no image shape); drop --augment")
         X = augment.shifted_copies(ds.X_train, shape)
-        return self.encoder.encode_packed(X), np.tile(self.labels["train"], len(X) // len(ds.X_train))
+        return self.encoder.encode_packed(X), np.tile(self.labels["train"], len(augment.SHIFTS))
 
     @cached_property
     def grow_sample(self) -> GrowSample:
