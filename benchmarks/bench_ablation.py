@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hcl.evolve import EvolveConfig, evolve
 from hcl.evolve.config import UNTIL_TIME_LIMIT
-from hcl.network import atomic_write_text
+from hcl.files import atomic_write_text
 
 from _data import default_data
 
@@ -38,7 +38,7 @@ def run(task: str, data, seed: int, max_luts: int, mode: str, time_limit: float,
         # Scale the training to the time limit (the probe's time is mostly training).
         scale = max(1.0, time_limit / max(spent, 1e-9))
         from hcl.evolve import lamarck
-        from hcl.evolve.search import Problem
+        from hcl.evolve.problem import Problem
         n = Problem(EvolveConfig(**kw)).train.n_samples
         base = lamarck.start_config(EvolveConfig(**kw), n).epochs
         t0, c0 = time.perf_counter(), time.process_time()

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hcl.errors import DataError  # noqa: E402
-from hcl.network import atomic_write_text  # noqa: E402
+from hcl.files import atomic_write_text  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_BUSI = ROOT.parent / "shared" / "data" / "busi"

@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_synth import CASES, Case, slug  # noqa: E402
 from hcl import cost, emit, synth  # noqa: E402
-from hcl.network import Network, atomic_write_text  # noqa: E402
+from hcl.files import atomic_write_text  # noqa: E402
+from hcl.network import Network  # noqa: E402
 
 WORK = ROOT / "build" / "bench_cost_bands"
 RESULT = ROOT / "benchmarks" / "results" / "cost_bands.md"

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from hcl.evolve import EvolveConfig, evolve
 from hcl.evolve.config import UNTIL_TIME_LIMIT
-from hcl.network import atomic_write_text
+from hcl.files import atomic_write_text
 
-# The operator mix before the regrow operator existed (search.OPERATOR_WEIGHTS without "regrow").
+# The operator mix before the regrow operator existed (config.OPERATOR_WEIGHTS without "regrow").
 RANDOM_START_MIX = {"rewire": 0.5, "crossover": 0.15, "refit": 0.1, "flip": 0.05, "remove_lut": 0.06,
                     "add_lut": 0.06, "shrink_group": 0.04, "grow_group": 0.04}
 # name -> (operator weights or None for the default mix, refit mode, start)

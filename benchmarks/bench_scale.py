@@ -27,9 +27,11 @@ from pathlib import Path
 
 from hcl.evolve import EvolveConfig
 from hcl.evolve.executors import make_executor
-from hcl.evolve.search import Problem, SearchState, initial_population, run_search
+from hcl.evolve.problem import Problem
+from hcl.evolve.search import SearchState, run_search
+from hcl.evolve.start import initial_population
 from hcl.evolve.shards import WORD
-from hcl.network import atomic_write_text
+from hcl.files import atomic_write_text
 
 from _data import default_data
 
@@ -44,7 +46,7 @@ def measure(config: EvolveConfig, spec: str) -> dict:
     executor = make_executor(spec, problem)
     try:
         # Warm-up: each worker process JIT-compiles (or loads from cache) the kernels on its first task.
-        from hcl.evolve.search import propose
+        from hcl.evolve.jobs import propose
         warm_rng = np.random.default_rng(12345)
         executor.evaluate(problem, [propose(problem, warm_rng, state.population) for _ in range(4)])
         start_evals = problem.train.evaluations

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from hcl import cost
 from hcl.evolve import EvolveConfig, evolve
-from hcl.network import Network, atomic_write_text
+from hcl.files import atomic_write_text
+from hcl.network import Network
 
 from _data import default_data
 

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hcl.emit import emit  # noqa: E402
-from hcl.network import Network, atomic_write_text  # noqa: E402
+from hcl.files import atomic_write_text  # noqa: E402
+from hcl.network import Network  # noqa: E402
 from hcl.simulate import simulate  # noqa: E402
 
 from _data import default_data  # noqa: E402

@@ -21,7 +21,7 @@ import numpy as np
 
 from hcl.evolve import lamarck
 from hcl.evolve.config import EvolveConfig
-from hcl.evolve.search import Problem
+from hcl.evolve.problem import Problem
 
 from _data import default_data
 

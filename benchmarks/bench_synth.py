@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from hcl import cost, emit, synth  # noqa: E402
 from hcl.encode import Encoder  # noqa: E402
-from hcl.network import Network, atomic_write_text, random_network  # noqa: E402
+from hcl.files import atomic_write_text  # noqa: E402
+from hcl.network import Network, random_network  # noqa: E402
 
 WORK = ROOT / "build" / "bench_synth"
 RESULT = ROOT / "benchmarks" / "results" / "synth.md"

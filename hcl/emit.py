@@ -43,7 +43,8 @@ import numpy as np
 
 from hcl import __version__, cost, reference, timing
 from hcl.errors import ConfigError, DataError
-from hcl.network import Network, atomic_write_text
+from hcl.files import atomic_write_text
+from hcl.network import Network
 from hcl.registers import register_plan
 from hcl.tasks.columns import word_range
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hcl.network import atomic_write_text
+from hcl.files import atomic_write_text
 
 FILES_LIST = "files.txt"
 SIM_SCRIPT = "fusesoc_sim.sh"

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from hcl.emit import _encoder, check_inputs, golden
-from hcl.network import Network, atomic_write_text
+from hcl.files import atomic_write_text
+from hcl.network import Network
 from hcl.tasks.tabular import rows_for_network
 
 

@@ -40,7 +40,8 @@ from hcl import emit, reference
 from hcl.design import load_design
 from hcl.errors import ConfigError, ToolError
 from hcl.netlist import reference_verilog
-from hcl.network import Network, atomic_write_text
+from hcl.files import atomic_write_text
+from hcl.network import Network
 from hcl.tools import run_tool
 
 BUILD = "verify_build"

@@ -10,7 +10,7 @@ from hcl.cli import main
 from hcl.encode import unpack_rows
 from hcl.errors import ConfigError
 from hcl.evolve import EvolveConfig, evolve, lamarck
-from hcl.evolve.search import Problem
+from hcl.evolve.problem import Problem
 
 
 def test_each_copy_moves_the_image_one_pixel_in_its_direction():

@@ -66,7 +66,8 @@ def test_run_directory_contents(tmp_path):
 
 
 def test_max_luts_is_a_hard_limit(tmp_path):
-    from hcl.evolve.search import Problem, initial_population
+    from hcl.evolve.problem import Problem
+    from hcl.evolve.start import initial_population
     config = small(generations=8)
     starts = [c.luts for c in initial_population(Problem(config), np.random.default_rng(config.seed))]
     start = max(starts)
@@ -81,7 +82,8 @@ def test_max_luts_is_a_hard_limit(tmp_path):
 
 def test_open_topology_shrinks_to_fit_the_budget(tmp_path):
     """With --layers and --group-size left open, a budget below the default start shrinks the start, not an error."""
-    from hcl.evolve.search import Problem, initial_population
+    from hcl.evolve.problem import Problem
+    from hcl.evolve.start import initial_population
     config = small(generations=3, layers=None, group_size=None)
     start = min(c.luts for c in initial_population(Problem(config), np.random.default_rng(config.seed)))
     budget = start * 2 // 3
@@ -309,16 +311,17 @@ def test_a_killed_writes_temporary_file_is_removed_by_the_next_run(tmp_path):
 
 def test_a_generation_without_a_fitting_child_keeps_its_parents_and_ends(monkeypatch):
     from hcl.evolve import search
+    from hcl.evolve.problem import Problem
     start = search.initial_population
 
     def start_then_nothing_fits(problem, rng):
         pop = start(problem, rng)
-        monkeypatch.setattr(search, "_within_limits", lambda config, cand: False)
+        monkeypatch.setattr(search, "within_limits", lambda config, cand: False)
         return pop
 
     monkeypatch.setattr(search, "initial_population", start_then_nothing_fits)
     config = EvolveConfig(task="sipm", generations=2, population=4, seed=0)
-    problem = search.Problem(config)
+    problem = Problem(config)
     state, stopped = search.run_search(problem)
     assert stopped == "completed" and state.generation == 2
     assert len(state.population) == 4

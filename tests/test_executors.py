@@ -13,8 +13,10 @@ pytest.importorskip("dask.distributed", reason="dask.distributed not installed: 
 
 from hcl.errors import HclError
 from hcl.evolve import EvolveConfig, evolve
-from hcl.evolve.executors import DaskExecutor, ShardedDaskExecutor, make_executor, parse_executor
-from hcl.evolve.search import Problem, run_search
+from hcl.evolve.config import parse_executor
+from hcl.evolve.executors import DaskExecutor, ShardedDaskExecutor, make_executor
+from hcl.evolve.problem import Problem
+from hcl.evolve.search import run_search
 
 CONFIG = dict(task="tiny", k=4, generations=4, population=8, seed=11, layers=[12], group_size=3, bits=3)
 

@@ -9,7 +9,7 @@ from hcl import cost
 from hcl.cli import main
 from hcl.evolve import EvolveConfig, evolve, resume
 from hcl.evolve import lamarck
-from hcl.evolve.search import Problem
+from hcl.evolve.problem import Problem
 from hcl.network import Network
 
 
@@ -78,7 +78,8 @@ def test_bad_trainer_options_are_one_line_errors(tmp_path, args, needle):
 
 
 def test_every_child_is_trained_with_the_seed_its_proposer_drew():
-    from hcl.evolve.search import evaluate_job, initial_population, propose
+    from hcl.evolve.jobs import evaluate_job, propose
+    from hcl.evolve.start import initial_population
     problem = Problem(trained(tune_steps=80))
     rng = np.random.default_rng(0)
     pop = initial_population(problem, rng)
@@ -142,7 +143,7 @@ def test_informative_inputs_leave_out_bits_almost_always_0_or_1():
 def test_a_trained_start_keeps_its_output_refit_only_if_validation_does_not_drop(epochs, refit_wins):
     """Underfit (5 epochs), the refit lifts validation accuracy and is kept; overfit (100 epochs), it lowers it and the
     trained tables stay."""
-    from hcl.evolve.search import _refit_unless_overfitting
+    from hcl.evolve.start import _refit_unless_overfitting
     from hcl.train import TrainConfig
     problem = Problem(trained())
     ev = problem.train

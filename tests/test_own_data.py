@@ -173,7 +173,7 @@ def test_each_feature_has_its_own_word_and_rounding_keeps_narrow_features(tmp_pa
     ds = load_task("file", data=path)
     assert ds.input_width == (41, 4)
     from hcl.evolve.config import EvolveConfig
-    from hcl.evolve.search import Problem
+    from hcl.evolve.problem import Problem
     config = EvolveConfig.from_dict({"task": "file", "data": str(path), "threshold_bits": 6, "bits": 4})
     problem = Problem(config)
     features = set(problem.encoder.features.tolist())

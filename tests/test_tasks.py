@@ -365,7 +365,8 @@ def test_integer_width_holds_the_range_and_no_less(lo, span):
 
 def test_task_suggests_thermometer_levels_and_the_flag_wins():
     from hcl.evolve import EvolveConfig
-    from hcl.evolve.search import DEFAULT_BITS, Problem
+    from hcl.evolve.config import DEFAULT_BITS
+    from hcl.evolve.problem import Problem
     assert Problem(EvolveConfig(task="digits")).bits == 2
     assert Problem(EvolveConfig(task="digits", bits=3)).bits == 3
     assert Problem(EvolveConfig(task="tiny")).bits == DEFAULT_BITS

@@ -33,7 +33,7 @@ import numpy as np
 
 from hcl import timing
 from hcl.errors import ConfigError
-from hcl.network import atomic_write_text
+from hcl.files import atomic_write_text
 
 
 @dataclass(frozen=True)

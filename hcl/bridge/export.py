@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hcl.network import atomic_write_bytes, atomic_write_text
+from hcl.files import atomic_write_bytes, atomic_write_text
 
 # 19: the first opset whose QuantizeLinear / DequantizeLinear onnx.reference (and current runtimes) implement.
 OPSET = 19

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hcl.network import atomic_write_bytes
+from hcl.files import atomic_write_bytes
 
 MARKERS = {"fp32": "o", "ptq": "s", "qat": "^", "lut": "*"}
 

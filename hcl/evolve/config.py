@@ -14,6 +14,7 @@ from typing import Any
 
 import tomli_w
 
+from hcl.augment import AUGMENTS
 from hcl.errors import ConfigError
 from hcl.network import K_MAX, K_MIN
 
@@ -35,6 +36,11 @@ REFIT_MODES = ("vote", "output-exact", "exact", "both", "none")   # none: a plai
 UNTIL_TIME_LIMIT = 1_000_000
 # Every candidate of a generation is held in memory as a network with its scores and bit-packed signals.
 MAX_POPULATION = 100_000
+OPERATOR_WEIGHTS = {"rewire": 0.3, "regrow": 0.2, "crossover": 0.15, "refit": 0.1, "flip": 0.05,
+                    "remove_lut": 0.06, "add_lut": 0.06, "shrink_group": 0.04, "grow_group": 0.04}
+TRAINERS = ("none", "efd")          # efd: tables trained by gradients (hcl.train, evolve.lamarck)
+SHARD_SUFFIX = "/samples"
+_SPEC_HELP = "use local, dask-local:N or dask://HOST:PORT, optionally followed by /samples (split by sample shards)"
 # Thermometer levels per feature: a 12-bit word has 4,095 distinct thresholds; more only repeats comparators.
 MAX_BITS = 4096
 
@@ -59,7 +65,7 @@ class EvolveConfig:
                                            # one validation pass per child)
     start: str = "grow"                    # initial population: grow (greedy, from the data: evolve.grow) | random
     refit: str = "output-exact"            # truth-table refitting, one of REFIT_MODES (see evolve.fitness)
-    operators: dict[str, float] | None = None  # operator name -> weight; default search.OPERATOR_WEIGHTS
+    operators: dict[str, float] | None = None  # operator name -> weight; default OPERATOR_WEIGHTS
     trainer: str | None = None             # efd: tables trained by gradients (hcl.train, evolve.lamarck) | none;
                                            # None: DEFAULT_TRAINER of the task, else none
     augment: str | None = None             # efd: extra training copies (hcl.augment): shift | none; None: the
@@ -78,7 +84,6 @@ class EvolveConfig:
     out: str | None = None
 
     def validate(self) -> "EvolveConfig":
-        from hcl.evolve.executors import parse_executor
         parse_executor(self.executor)
         if not (K_MIN <= self.k <= K_MAX):
             raise ConfigError(f"--luts: K={self.k} is outside {K_MIN}..{K_MAX}")
@@ -118,18 +123,15 @@ class EvolveConfig:
         if self.refit not in REFIT_MODES:
             raise ConfigError(f"--refit: {self.refit!r} unknown: use one of {', '.join(REFIT_MODES)}")
         if self.operators is not None:
-            from hcl.evolve.search import OPERATOR_WEIGHTS
             unknown = sorted(set(self.operators) - set(OPERATOR_WEIGHTS))
             if unknown:
                 raise ConfigError(f"operators: unknown operator {unknown[0]!r}; known: {', '.join(OPERATOR_WEIGHTS)}")
             if any(w < 0 for w in self.operators.values()) or sum(self.operators.values()) <= 0:
                 raise ConfigError("operators: weights must be >= 0 with a positive sum")
-        from hcl.evolve.lamarck import TRAINERS
         if self.trainer is None:
             self.trainer = DEFAULT_TRAINER.get(self.task, "none")
         if self.trainer not in TRAINERS:
             raise ConfigError(f"--trainer: {self.trainer!r} unknown: use one of {', '.join(TRAINERS)}")
-        from hcl.augment import AUGMENTS
         if self.augment is None:
             self.augment = DEFAULT_AUGMENT.get(self.task, "none") if self.trainer == "efd" else "none"
         if self.augment not in AUGMENTS:
@@ -233,3 +235,25 @@ def to_toml(d: dict[str, Any]) -> str:
             return {k: without_none(v) for k, v in value.items() if v is not None}
         return value
     return tomli_w.dumps({"evolve": without_none(d)})
+
+
+def parse_executor(spec: str) -> tuple[str, str | int | None, bool]:
+    """("local", None, False) | ("dask-local", n_workers, shard) | ("dask", "tcp://HOST:PORT", shard); a spec
+    that is none of these is a one-line ConfigError."""
+    shard = spec.endswith(SHARD_SUFFIX) and spec != SHARD_SUFFIX
+    base = spec[: -len(SHARD_SUFFIX)] if shard else spec
+    if base == "local" and not shard:
+        return "local", None, False
+    if base.startswith("dask-local:"):
+        try:
+            workers = int(base.split(":", 1)[1])
+        except ValueError:
+            workers = 0
+        if workers < 1:
+            raise ConfigError(f"--executor {spec}: expected dask-local:N with N >= 1 workers")
+        return "dask-local", workers, shard
+    if base.startswith("dask://"):
+        host, _, port = base[len("dask://"):].rpartition(":")
+        if host and "/" not in host and port.isdigit() and 1 <= int(port) <= 65535:
+            return "dask", f"tcp://{host}:{int(port)}", shard
+    raise ConfigError(f"--executor {spec!r}: {_SPEC_HELP}")

@@ -27,35 +27,23 @@ import numpy as np
 
 from hcl.errors import ConfigError, HclError
 from hcl.evolve.fitness import Evaluated, Evaluator
-from hcl.evolve.search import Job, LocalExecutor, Problem, evaluate_job
+from hcl.evolve.config import parse_executor
+from hcl.evolve.jobs import Job, evaluate_job
+from hcl.evolve.problem import Problem
 
 CONNECT_TIMEOUT_S = 10
 TASK_RETRIES = 3
-SHARD_SUFFIX = "/samples"
-_SPEC_HELP = "use local, dask-local:N or dask://HOST:PORT, optionally followed by /samples (split by sample shards)"
 _LOST = (OSError, TimeoutError, asyncio.CancelledError, concurrent.futures.CancelledError)
 
 
-def parse_executor(spec: str) -> tuple[str, str | int | None, bool]:
-    """("local", None, False) | ("dask-local", n_workers, shard) | ("dask", "tcp://HOST:PORT", shard); a spec
-    that is none of these is a one-line ConfigError."""
-    shard = spec.endswith(SHARD_SUFFIX) and spec != SHARD_SUFFIX
-    base = spec[: -len(SHARD_SUFFIX)] if shard else spec
-    if base == "local" and not shard:
-        return "local", None, False
-    if base.startswith("dask-local:"):
-        try:
-            workers = int(base.split(":", 1)[1])
-        except ValueError:
-            workers = 0
-        if workers < 1:
-            raise ConfigError(f"--executor {spec}: expected dask-local:N with N >= 1 workers")
-        return "dask-local", workers, shard
-    if base.startswith("dask://"):
-        host, _, port = base[len("dask://"):].rpartition(":")
-        if host and "/" not in host and port.isdigit() and 1 <= int(port) <= 65535:
-            return "dask", f"tcp://{host}:{int(port)}", shard
-    raise ConfigError(f"--executor {spec!r}: {_SPEC_HELP}")
+class LocalExecutor:
+    """Evaluates children in this process, each by delta evaluation from its parent."""
+
+    def evaluate(self, problem: Problem, jobs: list[Job]) -> list[Evaluated]:
+        return [evaluate_job(problem.train, job, problem.config.refit, problem.tuning) for job in jobs]
+
+    def close(self) -> None:
+        pass
 
 
 def make_executor(spec: str, problem: Problem):

@@ -15,8 +15,6 @@ from hcl.network import Network
 from hcl.train import TrainConfig, TrainableNetwork, train_network
 from hcl.train.model import spread_wiring
 
-TRAINERS = ("none", "efd")
-
 
 # Trainer speed for the default training length: wall seconds per sample per LUT per epoch, measured on this
 # project's 2-core machine (benchmarks/bench_train.py: 1,500 LUT6 on MNIST's 50,000 samples, 12.3 s an epoch).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from hcl.network import atomic_write_bytes
+from hcl.files import atomic_write_bytes
 
 
 def _figure():

@@ -32,9 +32,10 @@ from hcl import __version__, cost
 from hcl.errors import ConfigError
 from hcl.evolve import plots
 from hcl.evolve.config import UNTIL_TIME_LIMIT, EvolveConfig, load_toml, to_toml
-from hcl.evolve.search import (EvolveResult, Problem, SearchState, _candidate, pareto_front, run_search,
-                               validation_accuracy)
-from hcl.network import Network, atomic_write_text
+from hcl.evolve.problem import Problem, candidate, validation_accuracy
+from hcl.evolve.search import EvolveResult, SearchState, pareto_front, run_search
+from hcl.files import atomic_write_text
+from hcl.network import Network
 from hcl.tasks import Dataset
 
 CHECKPOINT_VERSION = 1
@@ -245,7 +246,7 @@ def load_checkpoint(problem: Problem, path: Path) -> SearchState:
         rng.bit_generator.state = data["rng"]
         pop = []
         for item in data["population"]:
-            cand = _candidate(problem, problem.train.full(Network.from_dict(item["network"])))
+            cand = candidate(problem, problem.train.full(Network.from_dict(item["network"])))
             cand.fitness.crowding_dist = item["crowding"]
             pop.append(cand)
         archive = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from hcl.evolve.fitness import Evaluated, Evaluator, best_table, locate, target_class, vote_decision
-from hcl.evolve.search import Job
+from hcl.evolve.jobs import Job
 from hcl.network import Network
 
 WORD = 64

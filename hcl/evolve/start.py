@@ -1,0 +1,188 @@
+"""The start population: a trained network (--trainer efd) or grown / random ones, on the largest topology that
+fits --max-luts / --max-depth."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hcl import cost
+from hcl.errors import ConfigError
+from hcl.evolve import grow, lamarck, operators
+from hcl.evolve.config import EvolveConfig
+from hcl.evolve.fitness import Evaluated
+from hcl.evolve.problem import Candidate, Problem, candidate, prune, within_limits
+from hcl.network import Network
+
+def initial_population(problem: Problem, rng: np.random.Generator) -> list[Candidate]:
+    config = problem.config
+    if config.trainer == "efd":
+        return _trained_population(problem, rng)
+    options = starting_topologies(problem)
+    pop = []
+    for _ in range(config.population):
+        # A member over the budget (fitting varies) is drawn again, then with the next smaller topology.
+        for hidden, group in options:
+            for attempt in range(_START_ATTEMPTS):
+                cand = candidate(problem, prune(_fitted_start(problem, rng, hidden, group)))
+                if within_limits(config, cand):
+                    break
+            else:
+                continue
+            break
+        else:
+            raise ConfigError(f"the starting topology {hidden} + {group}/class needs {cand.luts} LUTs and depth "
+                              f"{cand.depth}, over --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
+                              "give smaller --layers / --group-size or a larger budget")
+        pop.append(cand)
+    return pop
+
+
+_START_ATTEMPTS = 3
+
+
+def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Candidate]:
+    """One network trained from scratch on the topology that fits the limits with the most network LUTs, the
+    whole population starting from it: children diversify it, each continuing its parent's training.
+
+    A topology fits by the estimate of a probe wired as the trainer wires (lamarck.sizing_probe: every hidden LUT
+    read, the first layer on the comparators that are neither almost always 0 nor almost always 1). That is no
+    bound -- the learned mapping chooses its own comparators -- so a trained network over the limits is dropped
+    for the next topology, skipping those that would overshoot by the same ratio."""
+    config = problem.config
+    probe_rng = np.random.default_rng([config.seed, 0x70B0])
+    inputs = lamarck.informative_inputs(problem.train.rows)   # the start trains on these rows next
+    fitting = []
+    for hidden, group in trained_topologies(problem):
+        probe = problem.decorate(lamarck.sizing_probe(probe_rng, config.k, inputs, problem.encoder.n_bits, hidden,
+                                                      group, problem.classes))
+        c = cost.estimate(probe)
+        if within_limits(config, Candidate(None, c["luts"], c["depth"], 0.0)):
+            fitting.append((c["luts_network"], -group, c["luts"], hidden, group))
+    if not fitting:
+        raise ConfigError(f"no topology fits --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
+                          "raise the limits (or give --layers / --group-size that fit)")
+    fitting.sort(key=lambda f: (f[0], f[1]), reverse=True)
+    # After a trained network overshoots, skip topologies that would overshoot by the same ratio.
+    inflation, attempts = 1.0, 0
+    for _, _, estimate, hidden, group in fitting:
+        if config.max_luts is not None and estimate * inflation > config.max_luts:
+            continue
+        if attempts == _START_ATTEMPTS:
+            break
+        attempts += 1
+        n_luts = sum(hidden) + group * len(problem.classes)
+        net = lamarck.train_from_scratch(*problem.train.trainer_data, rng, config.k, problem.encoder.n_bits, hidden,
+                                         group, problem.classes,
+                                         lamarck.start_config(config, problem.train.n_trainer_samples, n_luts))
+        ev = problem.train.full(problem.decorate(net))
+        if config.refit in ("output-exact", "exact", "both"):
+            ev = _refit_unless_overfitting(problem, ev)
+        cand = candidate(problem, prune(ev))
+        if within_limits(config, cand):
+            return [cand] + [Candidate(cand.ev, cand.luts, cand.depth, cand.accuracy, val=cand.val)
+                             for _ in range(config.population - 1)]
+        inflation = max(inflation, cand.luts / estimate)
+    raise ConfigError(f"the trained {hidden} + {group}/class network needs {cand.luts} LUTs / depth {cand.depth},"
+                      f" over --max-luts {config.max_luts} / --max-depth {config.max_depth}: give smaller "
+                      "--layers / --group-size or a larger budget")
+
+
+def _refit_unless_overfitting(problem: Problem, ev: Evaluated) -> Evaluated:
+    """The trained output tables refitted to the training split's argmax, kept only if validation accuracy does not
+    drop: it lifts an underfit start (sipm [72] + 8/class, seeds 0-2: val 0.914 -> 0.929) and costs an overfit one
+    accuracy (MNIST [660] + 12/class, seeds 0-2: train +0.6 points, val -0.1..-0.3; results/ablation_tau.md)."""
+    refit = problem.train.refit_outputs(ev)
+    return refit if problem.accuracy(refit.net, "val") >= problem.accuracy(ev.net, "val") else ev
+
+
+def _cost_of(net: Network) -> tuple[int, int]:
+    c = cost.estimate(net)
+    return c["luts"], c["depth"]
+
+
+def trained_topologies(problem: Problem) -> list[tuple[list[int], int]]:
+    """Topologies for a trained start, largest first: --layers / --group-size as given, else DWN-like shapes
+    (one hidden layer of 6 LUTs per output LUT at most: more would leave hidden LUTs unread) shrunk in steps of
+    half an output layer, so the start fills a --max-luts budget to within ~half an output layer."""
+    config = problem.config
+    n_classes = len(problem.classes)
+    groups = [config.group_size] if config.group_size else [g for g in (50, 32, 24, 16, 12, 10, 8, 6, 4, 3, 2, 1)]
+    options = []
+    ratios = [r / 2 for r in range(2 * config.k, 1, -1)]   # k, k - 1/2, ..., 1 hidden LUTs per output LUT
+    for g in groups:
+        if config.layers is not None:
+            options.append((list(config.layers), g))
+            continue
+        out = g * n_classes
+        top = min(2000, config.k * out)
+        sizes = {top, min(1000, top)} | {int(round(r * out)) for r in ratios if r * out < top}
+        options += [([max(1, hidden)], g) for hidden in sorted(sizes, reverse=True)]
+    return options
+
+
+def default_topology(config: EvolveConfig, n_classes: int) -> tuple[list[int], int]:
+    """Output LUTs per class: 32 in all, at least 4 a class. Hidden LUTs: twice the output LUTs, and with many
+    classes at least 3 per class pair (grown hidden LUTs each separate one pair; on digits, 135 hidden LUTs grown
+    at 4 per class reached 0.89..0.94 test accuracy over 3 seeds, 90 at 6 per class 0.88..0.91)."""
+    group = config.group_size or max(4, 32 // n_classes)
+    n_pairs = n_classes * (n_classes - 1) // 2
+    hidden = config.layers if config.layers is not None else [max(16, 2 * group * n_classes, 3 * n_pairs)]
+    return [int(n) for n in hidden], int(group)
+
+
+def _fitted_start(problem: Problem, rng: np.random.Generator, hidden: list[int], group: int) -> Evaluated:
+    config = problem.config
+    if config.start == "grow":
+        return _grown_start(problem, rng, hidden, group)
+    net = problem.decorate(operators.random_network_for(rng, config.k, problem.encoder.n_bits, hidden, group,
+                                                        problem.classes))
+    if config.refit in ("vote", "output-exact"):
+        return problem.train.fit_layerwise(net, exact_outputs=config.refit == "output-exact")
+    ev = problem.train.full(net)
+    if config.refit == "none":
+        return ev
+    # Fit the output layer to the random hidden features, then every LUT in order: a greedy start.
+    last = net.n_luts - net.layer_sizes[-1]
+    for lut in list(range(last, net.n_luts)) + list(range(net.n_luts)):
+        ev = problem.train.refit(ev, lut, config.refit)
+    return ev
+
+
+def _grown_start(problem: Problem, rng: np.random.Generator, hidden: list[int], group: int) -> Evaluated:
+    """A network grown greedily from the data (evolve.grow); then, as the refit mode asks, one sweep of exact
+    refits over the output LUTs (the grown tables are votes; the sweep fits them to the argmax)."""
+    config = problem.config
+    net = problem.decorate(grow.grow_network(rng, problem.train.packed, problem.train.labels, config.k, hidden,
+                                             group, problem.classes))
+    ev = problem.train.full(net)
+    return problem.train.refit_outputs(ev) if config.refit in ("output-exact", "exact", "both") else ev
+
+
+def starting_topologies(problem: Problem) -> list[tuple[list[int], int]]:
+    """Topologies to start from, largest first: the default one, or, when the user left --layers / --group-size
+    open under --max-luts / --max-depth, the default shrunk until it fits (hidden layer scaled down, fewer output
+    LUTs per class, no hidden layer), starting at the largest whose fitted probe network fits. Probes draw from
+    their own seeded generator, so the search's random stream does not depend on them."""
+    config = problem.config
+    hidden, group = default_topology(config, len(problem.classes))
+    if (config.max_luts is None and config.max_depth is None) or (config.layers is not None
+                                                                   and config.group_size is not None):
+        return [(hidden, group)]
+    groups = [group] if config.group_size is not None else list(range(group, 0, -1))
+    if config.layers is not None:
+        layer_options = [hidden]
+    else:
+        layer_options = [[max(1, round(hidden[0] * f))] for f in (1, 0.75, 0.5, 0.375, 0.25, 0.125)] + [[]]
+    options = {(tuple(h), g) for h in layer_options for g in groups}
+    # Largest first by the unfitted estimate (an upper bound: fitting only removes dependencies and LUTs).
+    probe = np.random.default_rng([config.seed, 0x70B0])
+    sized = []
+    for h, g in sorted(options):
+        net = problem.decorate(operators.random_network_for(probe, config.k, problem.encoder.n_bits, list(h), g,
+                                                            problem.classes))
+        sized.append((cost.estimate(net)["luts"], len(h), g, h))
+    ordered = [(list(h), g) for _, _, g, h in sorted(sized, reverse=True)]
+    for i, (h, g) in enumerate(ordered):
+        if within_limits(config, candidate(problem, prune(_fitted_start(problem, probe, h, g)))):
+            return ordered[i:]
+    return ordered
