@@ -11,13 +11,16 @@ DEMO_DIR ?= runs/demo
 
 install setup: $(STAMP) $(TOOLS_STAMP)
 
-# Re-install only when the dependency list changes; torch is pinned to the CPU build this index serves.
-$(STAMP): pyproject.toml
+# Re-install only when the dependency list or the lock changes. pyproject.toml declares compatible ranges; the
+# exact versions tested come from requirements.lock (pip constraints). torch is pinned to the CPU build this index
+# serves, here and in the lock.
+LOCK := requirements.lock
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11 (apt-get install -y python3.11 python3.11-venv)" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=68,<81" wheel
-	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[bridge,cluster,test,synth]"
+	$(BIN)/python -m pip install -q --upgrade pip -c $(LOCK) setuptools wheel
+	$(BIN)/python -m pip install -q -c $(LOCK) torch==2.13.0
+	$(BIN)/python -m pip install -q -c $(LOCK) -e ".[bridge,cluster,test,synth]"
 	@touch $@
 
 # GHDL (simulation), Yosys and nextpnr-ice40 (synthesis) from Debian's packages, pinned by the release.
@@ -39,7 +42,7 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
-# Simulate an emitted design with cocotb + GHDL (sim/Makefile): `make sim DESIGN=dir`. Without DESIGN, emit
+# Simulate an emitted design with cocotb + GHDL (hcl/sim/Makefile): `make sim DESIGN=dir`. Without DESIGN, emit
 # examples/sipm_k6.json to runs/sim/sipm_k6 first. JUnit XML: <design>/sim_build/results.xml.
 # Then `hcl verify` proves the design equal to its network for every input (VERIFY=0 skips the proof).
 DESIGN ?=
@@ -50,7 +53,7 @@ sim: install
 	    design=runs/sim/sipm_k6; \
 	    $(BIN)/hcl emit-vhdl examples/sipm_k6.json --out $$design || exit 1; \
 	fi; \
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(MAKE) --no-print-directory -f sim/Makefile DESIGN="$$design" \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(MAKE) --no-print-directory -f hcl/sim/Makefile DESIGN="$$design" \
 	    PYTHON="$(CURDIR)/$(BIN)/python" || exit 1; \
 	if [ "$(VERIFY)" != 0 ]; then $(BIN)/hcl verify "$$design"; fi
 

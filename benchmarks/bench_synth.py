@@ -151,7 +151,7 @@ def markdown(rows: list[dict], command: str) -> str:
 # ---- calibration -----------------------------------------------------------------------------------------------
 
 def template_popcount() -> str:
-    text = (ROOT / "templates" / "network.vhd.j2").read_text()
+    text = (ROOT / "hcl" / "templates" / "network.vhd.j2").read_text()
     m = re.search(r"  function popcount.*?end function;\n", text, re.S)
     if not m:
         raise SystemExit("templates/network.vhd.j2 has no popcount function")

@@ -126,7 +126,7 @@ def test_cocotb_makefile_flow(tmp_path):
     emit(tiny_network(), tmp_path, registers="layer", max_vectors=40)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     env.pop("PYTEST_CURRENT_TEST", None)
-    proc = subprocess.run(["make", "--no-print-directory", "-f", str(ROOT / "sim" / "Makefile"),
+    proc = subprocess.run(["make", "--no-print-directory", "-f", str(ROOT / "hcl" / "sim" / "Makefile"),
                            f"DESIGN={tmp_path}", f"PYTHON={sys.executable}"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -136,7 +136,7 @@ def test_cocotb_makefile_flow(tmp_path):
 
 
 def test_testbench_imports_nothing_from_hcl():
-    source = (ROOT / "sim" / "tb_network.py").read_text()
+    source = (ROOT / "hcl" / "sim" / "tb_network.py").read_text()
     assert not re.search(r"^\s*(from|import)\s+(hcl|numba|numpy)\b", source, re.MULTILINE)
 
 
