@@ -52,7 +52,7 @@ def reference_verilog(net: Network, enc: Encoder, score_width: int, index_width:
          ");"]
     for f, (offset, width, signed) in enumerate(zip(enc.word_offsets(), enc.widths, enc.signs)):
         word = f"x[{offset + width - 1}:{offset}]"
-        ext = f"{{{{{_WIDE - width}{{{word}[{width - 1}]}}}}, {word}}}" if signed else \
+        ext = f"{{{{{_WIDE - width}{{x[{offset + width - 1}]}}}}, {word}}}" if signed else \
               f"{{{_WIDE - width}'d0, {word}}}"
         v.append(f"  wire signed [{_WIDE - 1}:0] w{f} = {ext};")
     v.append(f"  wire [{net.n_inputs - 1}:0] e;")
