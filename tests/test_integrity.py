@@ -206,19 +206,29 @@ def registered(tmp_path):
     return tmp_path, m
 
 
-def test_testbench_fails_a_design_that_answers_only_some_vectors(registered):
-    """Slip: the testbench passing a design that stays silent on some vectors (out_valid never rises for the
-    vectors of class 0), in the streaming test alone."""
+@pytest.mark.parametrize("silence", ["class-0", "after-20"])
+def test_testbench_fails_a_design_that_answers_only_some_vectors(registered, silence):
+    """Slip: the testbench passing a design that stays silent on some vectors: out_valid never rises for the
+    vectors of class 0 (answers out of step), or never after the first 20 answers (the rest in order, so only
+    counting every vector's answer catches it)."""
     from hcl.simulate import simulate
     design, m = registered
     last = m["latency_cycles"] - 1
-    _tamper(design, f"out_valid <= valid_sr({last});",
-            f"out_valid <= valid_sr({last}) when cls_q /= to_unsigned(0, cls_q'length) else '0';")
-    classes = [line.split("|")[1].strip() for line in (design / "vectors.txt").read_text().splitlines()
-               if line and not line.startswith("#")]
-    assert "0" in classes and set(classes) - {"0"}
+    if silence == "class-0":
+        _tamper(design, f"out_valid <= valid_sr({last});",
+                f"out_valid <= valid_sr({last}) when cls_q /= to_unsigned(0, cls_q'length) else '0';")
+        classes = [line.split("|")[1].strip() for line in (design / "vectors.txt").read_text().splitlines()
+                   if line and not line.startswith("#")]
+        assert "0" in classes and set(classes) - {"0"}
+    else:
+        _tamper(design, f"  signal valid_sr : std_logic_vector({last} downto 0);",
+                f"  signal valid_sr : std_logic_vector({last} downto 0);\n  signal answered : natural := 0;")
+        _tamper(design, f"out_valid <= valid_sr({last});",
+                f"out_valid <= valid_sr({last}) when answered < 20 else '0';\n"
+                f"  count : process (clk) begin if rising_edge(clk) then if valid_sr({last}) = '1' then "
+                "answered <= answered + 1; end if; end if; end process;")
     r = simulate(design, testcase="vectors_bit_exact")
-    assert not r.passed, r.lines()
+    assert r.tests == 1 and not r.passed, r.lines()
 
 
 def test_testbench_fails_a_design_one_cycle_late_in_each_test_alone(registered):
