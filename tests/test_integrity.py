@@ -242,3 +242,195 @@ def test_testbench_fails_a_design_one_cycle_late_in_each_test_alone(registered):
     for case in ("vectors_bit_exact", "latency"):
         r = simulate(design, testcase=case)
         assert r.tests == 1 and not r.passed, (case, r.lines())
+
+
+# ---- the search: selection on validation, the test split only reported --------------------------------------------
+def _small(**kw):
+    from hcl.evolve import EvolveConfig
+    base = dict(task="tiny", k=4, generations=6, population=8, seed=5, layers=[12], group_size=3, bits=3)
+    base.update(kw)
+    return EvolveConfig(**base)
+
+
+def _disagreeing(seed: int = 0):
+    """The tiny task with its test labels rotated: a network better on validation is worse on test, so a figure
+    chosen or reported on the wrong split shows."""
+    from conftest import make_tiny
+    import dataclasses
+    ds = make_tiny(seed)
+    return dataclasses.replace(ds, y_test=(ds.y_test + 1) % 3)
+
+
+def _accuracy(net, X, y) -> float:
+    """Independently of the search: the golden model on the raw rows."""
+    classes, _ = emit_mod.golden(net, X)
+    return float(np.mean(classes == y))
+
+
+def test_the_best_network_is_the_most_accurate_on_validation_and_its_figures_are_its_own(tmp_path):
+    """Slips: the best network chosen by test or training accuracy and printed as validation accuracy; a figure
+    of the run (run.json, the network files' meta) computed on another split than it names."""
+    from hcl.evolve import evolve
+    from hcl.network import Network
+    ds = _disagreeing()
+    result = evolve(_small(out=str(tmp_path)), dataset=ds, progress=False)
+    front = [Network.load(p) for p in sorted((tmp_path / "pareto").glob("*.json"))]
+    assert len(front) >= 2, "the test needs a front of several networks"
+    val = [_accuracy(n, ds.X_val, ds.y_val) for n in front]
+    test = [_accuracy(n, ds.X_test, ds.y_test) for n in front]
+    train = [_accuracy(n, ds.X_train, ds.y_train) for n in front]
+    assert int(np.argmax(test)) != int(np.argmax(val)), "validation and test must disagree here"
+    best = Network.load(tmp_path / "best.json")
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["val_accuracy"] == pytest.approx(max(val)) == _accuracy(best, ds.X_val, ds.y_val)
+    assert run["test_accuracy"] == pytest.approx(_accuracy(best, ds.X_test, ds.y_test))
+    assert run["train_accuracy"] == pytest.approx(_accuracy(best, ds.X_train, ds.y_train))
+    assert (result.val_accuracy, result.test_accuracy) == (run["val_accuracy"], run["test_accuracy"])
+    for net, v, t, tr in zip(front, val, test, train):
+        assert (net.meta["val_accuracy"], net.meta["test_accuracy"], net.meta["train_accuracy"]) == \
+            pytest.approx((v, t, tr), abs=1e-6)
+
+
+def test_finish_selects_on_validation_reports_each_split_and_drops_dominated_points(tiny, monkeypatch):
+    """finish() on a hand-made archive whose three splits rank the networks three ways."""
+    from hcl import cost
+    from hcl.evolve import run as run_mod
+    from hcl.evolve.problem import Problem
+    from hcl.evolve.search import SearchState
+    problem = Problem(_small(), dataset=tiny)
+    rng = np.random.default_rng(0)
+    nets = [problem.decorate(random_network(rng, 4, problem.encoder.n_bits, [size, 9], 3)) for size in (4, 10, 20)]
+    luts = [cost.estimate(n)["luts"] for n in nets]
+    assert luts == sorted(luts) and len(set(luts)) == 3
+    figures = {"train": (0.95, 0.85, 0.99), "val": (0.70, 0.80, 0.75), "test": (0.90, 0.60, 0.95)}
+    monkeypatch.setattr(Problem, "accuracy", lambda self, net, split: figures[split][
+        next(i for i, n in enumerate(nets) if n is net)])
+    archive = [(n, figures["val"][i], luts[i]) for i, n in enumerate(nets)]
+    state = SearchState(3, [], np.random.default_rng(0), [], 0, 0.0, archive)
+    result = run_mod.finish(problem, state, "completed", None)
+    assert result.pareto == [nets[0], nets[1]]          # nets[2]: more LUTs and less accurate than nets[1]
+    assert result.best is nets[1]
+    assert (result.train_accuracy, result.val_accuracy, result.test_accuracy) == (0.85, 0.80, 0.60)
+
+
+@pytest.mark.parametrize("select_on", ["train", "val"])
+def test_select_on_reads_the_split_it_names(select_on):
+    """Slip: `--select-on val` reading another split (or train reading validation)."""
+    from hcl.evolve.problem import Problem, candidate
+    ds = _disagreeing()
+    problem = Problem(_small(select_on=select_on), dataset=ds)
+    net = problem.decorate(random_network(np.random.default_rng(1), 4, problem.encoder.n_bits, [12, 9], 3))
+    X, y = ds.split(select_on)
+    figures = {s: _accuracy(net, *ds.split(s)) for s in ("train", "val", "test")}
+    assert len(set(figures.values())) == 3
+    cand = candidate(problem, problem.train.full(net))
+    assert cand.fitness.values[0] == pytest.approx(_accuracy(net, X, y))
+
+
+def test_the_regrow_operator_chooses_inputs_on_training_rows(tiny):
+    """Slip: the greedy regrow of a LUT's inputs scored on the validation split."""
+    from hcl.evolve.grow import SUBSAMPLE
+    from hcl.evolve.problem import Problem
+    from hcl.encode import unpack_rows
+    problem = Problem(_small(), dataset=tiny)
+    sample = problem.grow_sample
+    n = len(sample.labels)
+    assert n == min(SUBSAMPLE, len(tiny.y_train))
+    train_bits = {r.tobytes() for r in problem.encoder.transform(tiny.X_train).astype(np.uint8)}
+    rows = unpack_rows(sample.packed, n).T.astype(np.uint8)
+    assert all(r.tobytes() in train_bits for r in rows)
+
+
+# ---- the search's direction: NSGA-II ------------------------------------------------------------------------------
+def _member(acc: float, luts: int, crowding: float | None = None):
+    from hcl.evolve.problem import Candidate
+    c = Candidate(None, luts, 1, acc)
+    if crowding is not None:
+        c.fitness.crowding_dist = crowding
+    return c
+
+
+def test_fewer_luts_dominate_at_equal_accuracy_and_selection_keeps_them():
+    """Slip: NSGA-II maximizing LUTs."""
+    from deap import tools
+    small_, large = _member(0.9, 10), _member(0.9, 20)
+    assert small_.fitness.dominates(large.fitness) and not large.fitness.dominates(small_.fitness)
+    pop = [_member(0.8, 30 + i) for i in range(4)] + [_member(0.8, 5), _member(0.95, 40)]
+    kept = tools.selNSGA2(pop, 2)
+    assert sorted((c.luts, c.accuracy) for c in kept) == [(5, 0.8), (40, 0.95)]
+
+
+class _Draws:
+    """An rng whose integers() returns the given pairs in turn."""
+
+    def __init__(self, pairs):
+        self.pairs = list(pairs)
+
+    def integers(self, n, size=None):
+        return np.array(self.pairs.pop(0))
+
+
+def test_tournament_prefers_the_dominant_then_the_less_crowded():
+    """Slip: the binary tournament preferring the more crowded of two non-dominated members."""
+    from hcl.evolve.jobs import _tournament
+    lonely, crowded = _member(0.9, 30, crowding=5.0), _member(0.8, 10, crowding=0.1)
+    pop = [crowded, lonely]
+    assert _tournament(_Draws([(0, 1)]), pop) is lonely
+    assert _tournament(_Draws([(1, 0)]), pop) is lonely
+    worse = _member(0.7, 40, crowding=float("inf"))     # dominated by both, however lonely
+    assert _tournament(_Draws([(0, 1)]), [worse, crowded]) is crowded
+    assert _tournament(_Draws([(1, 0)]), [worse, crowded]) is crowded
+
+
+def test_the_validation_archive_is_the_hand_computed_pareto_front():
+    """Slip: the archive keeping a dominated point (or dropping a non-dominated one)."""
+    from hcl.evolve.search import _non_dominated
+    points = [(0.80, 10), (0.70, 12), (0.90, 15), (0.85, 15), (0.90, 20), (0.95, 30), (0.60, 8), (0.95, 31),
+              (0.60, 9), (0.97, 50)]
+    entries = [(f"net{i}", v, luts) for i, (v, luts) in enumerate(points)]
+    front = [(v, luts) for _, v, luts in _non_dominated(entries)]
+    # By hand: (0.60, 8) < (0.80, 10) < (0.90, 15) < (0.95, 30) < (0.97, 50); every other point is dominated.
+    assert front == [(0.60, 8), (0.80, 10), (0.90, 15), (0.95, 30), (0.97, 50)]
+
+
+# ---- limits: every network a run keeps and returns --------------------------------------------------------------
+def test_max_depth_and_max_luts_hold_for_every_member_and_every_returned_network(tmp_path):
+    """Slips: --max-depth never checked; children over --max-luts / --max-depth kept."""
+    from hcl import cost
+    from hcl.evolve import evolve
+    from hcl.evolve.problem import Problem
+    from hcl.evolve.search import run_search
+    from hcl.network import Network
+    from hcl.evolve.start import initial_population
+    growing = {"add_lut": 1.0, "grow_group": 1.0, "rewire": 1.0}     # children that grow deeper
+    start = initial_population(Problem(_small(operators=growing)), np.random.default_rng(5))
+    free = run_search(Problem(_small(operators=growing)))[0]
+    max_depth, max_luts = max(c.depth for c in start), max(c.luts for c in start)
+    assert max(c.depth for c in free.population) > max_depth, "unconstrained, children must grow deeper here"
+    seen = []
+    config = _small(max_depth=max_depth, max_luts=max_luts, operators=growing)
+    run_search(Problem(config), on_generation=lambda st, row: seen.extend((c.luts, c.depth) for c in st.population))
+    assert seen and all(luts <= max_luts and depth <= max_depth for luts, depth in seen)
+    evolve(_small(max_depth=max_depth, max_luts=max_luts, operators=growing, out=str(tmp_path)), progress=False)
+    for path in [tmp_path / "best.json", *(tmp_path / "pareto").glob("*.json")]:
+        c = cost.estimate(Network.load(path))
+        assert c["luts"] <= max_luts and c["depth"] <= max_depth, path
+
+
+def test_a_network_over_the_limits_is_never_written(tiny, tmp_path, monkeypatch):
+    """Integrity by construction: finish() checks every network it would write against the limits; a search
+    that let one through fails loudly and writes nothing."""
+    from hcl import cost
+    from hcl.evolve import run as run_mod
+    from hcl.evolve.problem import Problem
+    from hcl.evolve.search import SearchState
+    rng = np.random.default_rng(0)
+    problem = Problem(_small(max_luts=10_000), dataset=tiny)
+    nets = [problem.decorate(random_network(rng, 4, problem.encoder.n_bits, [size, 9], 3)) for size in (4, 20)]
+    luts = [cost.estimate(n)["luts"] for n in nets]
+    problem.config.max_luts = luts[0]
+    archive = [(nets[0], 0.5, luts[0]), (nets[1], 0.6, luts[1])]
+    state = SearchState(1, [], rng, [], 0, 0.0, archive)
+    with pytest.raises(RuntimeError, match="max-luts"):
+        run_mod.finish(problem, state, "completed", tmp_path)
+    assert not list(tmp_path.iterdir())

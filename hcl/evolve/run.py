@@ -146,9 +146,28 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+def select_best(front: list[tuple[Network, float, int]]) -> tuple[Network, float, int]:
+    """The run's result, chosen on the validation split (the accuracy the front holds: validation_accuracy):
+    the most accurate network, fewest LUTs on a tie. The test split is only reported, never chosen on."""
+    return max(front, key=lambda f: (f[1], -f[2]))
+
+
+def check_limits(config: EvolveConfig, nets: list[Network]) -> None:
+    """Every network a run returns must be within --max-luts / --max-depth: one that is not means the search
+    let it through (a bug), and it must not reach a file as if it fitted."""
+    for net in nets:
+        c = cost.estimate(net)
+        if (config.max_luts is not None and c["luts"] > config.max_luts) or \
+                (config.max_depth is not None and c["depth"] > config.max_depth):
+            raise RuntimeError(f"internal error: a network of {c['luts']} LUTs / depth {c['depth']} reached the "
+                               f"results, over --max-luts {config.max_luts} / --max-depth {config.max_depth}; "
+                               "nothing was written (please report this)")
+
+
 def finish(problem: Problem, state: SearchState, stopped: str, out: Path | None) -> EvolveResult:
     front = pareto_front(problem, state.population, state.archive)
-    best_net, best_val, _ = max(front, key=lambda f: (f[1], -f[2]))
+    check_limits(problem.config, [net for net, _, _ in front])
+    best_net, best_val, _ = select_best(front)
     best_cost = cost.estimate(best_net)
     train = problem.accuracy(best_net, "train")
     test = problem.accuracy(best_net, "test")
