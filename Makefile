@@ -31,7 +31,7 @@ $(TOOLS_STAMP): scripts/install-tools.sh
 # Evolve on the built-in task, emit VHDL (pipelined and combinational), simulate both in GHDL, prove both equal to
 # the network for every input (hcl verify).
 demo: install
-	$(BIN)/hcl evolve --task sipm --luts 6 --generations 80 --population 32 --seed 1 --out $(DEMO_DIR)
+	$(BIN)/hcl evolve --task sipm --luts 6 --generations 80 --population 32 --seed 1 --out $(DEMO_DIR) --overwrite
 	$(BIN)/hcl emit-vhdl $(DEMO_DIR)/best.json --out $(DEMO_DIR)/rtl --registers layer
 	$(BIN)/hcl sim $(DEMO_DIR)/rtl
 	$(BIN)/hcl verify $(DEMO_DIR)/rtl

@@ -133,6 +133,7 @@ def info(network, task, split, data, seed, as_json):
               help="Run directory. Default runs/<task>-k<K>-s<seed>.")
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Continue the run in this directory from its checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Replace the run an --out folder holds (refused without it).")
 @click.option("--executor", default=None,
               help="Where children are evaluated: local (default), dask-local:N, or dask://HOST:PORT; add "
                    "/samples to a Dask one to split the training data by sample shards instead.")
@@ -149,7 +150,7 @@ def info(network, task, split, data, seed, as_json):
 def evolve(config_file, task, data, label, features, drop, categorical, numeric, max_categories, top_categories,
            input_bits, fixed, test_data, val_data, split_column, val_fraction, test_fraction, k, generations, population,
            seed, layers, group_size, bits, encoder, threshold_bits, start, refit, select_on, max_luts, max_depth,
-           time_limit, checkpoint_every, out, resume, executor, trainer, augment, train_epochs, tune_steps, quiet):
+           time_limit, checkpoint_every, out, resume, overwrite, executor, trainer, augment, train_epochs, tune_steps, quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
@@ -166,7 +167,7 @@ def evolve(config_file, task, data, label, features, drop, categorical, numeric,
                  "--bits": bits, "--encoder": encoder, "--threshold-bits": threshold_bits, "--start": start,
                  "--refit": refit, "--select-on": select_on, "--max-luts": max_luts, "--max-depth": max_depth,
                  "--checkpoint-every": checkpoint_every, "--out": out, "--trainer": trainer, "--augment": augment,
-                 "--train-epochs": train_epochs, "--tune-steps": tune_steps}
+                 "--train-epochs": train_epochs, "--tune-steps": tune_steps, "--overwrite": overwrite or None}
         given = [flag for flag, value in fixed.items() if value is not None]
         if given:
             raise ConfigError(f"--resume continues a run with the options in {resume}/config.toml; {given[0]} "
@@ -196,7 +197,7 @@ def evolve(config_file, task, data, label, features, drop, categorical, numeric,
         config = EvolveConfig.from_dict(options, where=str(config_file) if config_file else "options")
         if config.out is None:
             config.out = f"runs/{config.task}-k{config.k}-s{config.seed}"
-        result = run_evolve(config, progress=not quiet)
+        result = run_evolve(config, progress=not quiet, overwrite=overwrite)
     c = result.cost
     click.echo(f"{result.stopped} after {result.generations_done} generations: "
                f"test accuracy {result.test_accuracy:.4f} (val {result.val_accuracy:.4f}, "

@@ -289,11 +289,11 @@ def test_a_second_run_on_a_folder_in_use_is_refused_and_changes_nothing(tmp_path
     (out / "best.json").write_text("the first run's")
     with run_folder_lock(out):                        # the first run, still writing
         r = CliRunner().invoke(main, ["evolve", "--task", "sipm", "--generations", "1", "--population", "4",
-                                      "--out", str(out)])
+                                      "--out", str(out), "--overwrite"])
     assert r.exit_code == 2 and "another hcl evolve is writing this folder" in r.output
     assert (out / "best.json").read_text() == "the first run's" and not (out / "config.toml").exists()
     r = CliRunner().invoke(main, ["evolve", "--task", "sipm", "--generations", "1", "--population", "4",
-                                  "--out", str(out)])
+                                  "--out", str(out), "--overwrite"])
     assert r.exit_code == 0, r.output                 # released when the first run ends
 
 

@@ -434,3 +434,47 @@ def test_a_network_over_the_limits_is_never_written(tiny, tmp_path, monkeypatch)
     with pytest.raises(RuntimeError, match="max-luts"):
         run_mod.finish(problem, state, "completed", tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+# ---- no input loses data: the run folder -------------------------------------------------------------------------
+def test_a_new_run_over_a_finished_one_is_refused_unless_overwrite(tmp_path):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    args = ["evolve", "--task", "tiny", "--luts", "4", "--layers", "8", "--group-size", "2", "--bits", "3",
+            "--generations", "1", "--population", "4", "--out", str(tmp_path), "--quiet"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.json")}
+    again = CliRunner().invoke(main, args + ["--seed", "3"])
+    assert again.exit_code == 2 and "--overwrite" in again.output and "Traceback" not in again.output
+    assert len(again.output.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.json")} == before
+    replaced = CliRunner().invoke(main, args + ["--seed", "3", "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert json.loads((tmp_path / "run.json").read_text())["seed"] == 3
+
+
+def test_resume_refuses_an_edited_config_naming_what_changed(tmp_path):
+    from hcl.errors import ConfigError
+    from hcl.evolve import evolve, resume
+    evolve(_small(generations=2, out=str(tmp_path)), progress=False)
+    checkpoint = (tmp_path / "checkpoint.json").read_bytes()
+    toml = tmp_path / "config.toml"
+    toml.write_text(toml.read_text().replace("seed = 5", "seed = 7"))
+    with pytest.raises(ConfigError, match=r"edited.*seed 5 -> 7"):
+        resume(tmp_path, generations=4, progress=False)
+    assert (tmp_path / "checkpoint.json").read_bytes() == checkpoint
+
+
+def test_resume_refuses_changed_data_naming_the_split(tmp_path):
+    import dataclasses
+    from conftest import make_tiny
+    from hcl.errors import ConfigError
+    from hcl.evolve import evolve, resume
+    ds = make_tiny()
+    evolve(_small(generations=2, out=str(tmp_path)), dataset=ds, progress=False)
+    X = ds.X_val.copy()
+    X[3, 2] += 1
+    with pytest.raises(ConfigError, match=r"data changed.*the val split"):
+        resume(tmp_path, generations=4, dataset=dataclasses.replace(ds, X_val=X), progress=False)
+    assert resume(tmp_path, generations=3, dataset=ds, progress=False).generations_done == 3

@@ -41,16 +41,27 @@ from hcl.tasks import Dataset
 CHECKPOINT_VERSION = 1
 
 
-def evolve(config: EvolveConfig, dataset: Dataset | None = None, progress: bool = True) -> EvolveResult:
-    """Run a search; write the run directory when `config.out` is set."""
+RUN_FILES = ("config.toml", "checkpoint.json", "run.json", "best.json")
+# What --resume may change; every other option is the run's and must be as it started.
+RESUMABLE = ("generations", "time_limit", "executor", "out")
+
+
+def evolve(config: EvolveConfig, dataset: Dataset | None = None, progress: bool = True,
+           overwrite: bool = False) -> EvolveResult:
+    """Run a search; write the run directory when `config.out` is set. A folder that holds a run already is
+    refused unless `overwrite` (it would be replaced)."""
     config.validate()
     t_start = time.monotonic()      # --time-limit counts loading the data too
-    problem = Problem(config, dataset)
     out = Path(config.out) if config.out else None
+    if out is not None and not overwrite:
+        _refuse_a_run_folder(out)
+    problem = Problem(config, dataset)
     if out is None:
         return _run(problem, None, out, progress, t_start)
     out.mkdir(parents=True, exist_ok=True)
     with run_folder_lock(out):
+        if not overwrite:
+            _refuse_a_run_folder(out)       # again, holding the lock: another run may have written it meanwhile
         atomic_write_text(out / "config.toml", to_toml(config.to_dict()))
         return _run(problem, None, out, progress, t_start)
 
@@ -73,8 +84,44 @@ def resume(run_dir: str | Path, generations: int | None = None, time_limit: floa
     with run_folder_lock(out):
         problem = Problem(config, dataset)
         state = load_checkpoint(problem, out / "checkpoint.json")
+        _check_resumable(problem, out)
         atomic_write_text(out / "config.toml", to_toml(config.to_dict()))
         return _run(problem, state, out, progress, t_start)
+
+
+def _refuse_a_run_folder(out: Path) -> None:
+    held = [name for name in RUN_FILES if (out / name).exists()]
+    if held:
+        raise ConfigError(f"--out {out}: holds a run already ({', '.join(held)}); a new run would replace it: give "
+                          f"another --out, continue it with --resume {out}, or replace it with --overwrite")
+
+
+def _check_resumable(problem: Problem, out: Path) -> None:
+    """--resume continues the run on the data and options it started with: the checkpoint records both (the
+    splits' sha256, the options); an edited config.toml or changed data is refused, naming what changed."""
+    saved = json.loads((out / "checkpoint.json").read_text())
+    config = problem.config.to_dict()
+    started = saved.get("config")
+    if isinstance(started, dict):
+        changed = [key for key in sorted(set(started) | set(config))
+                   if key not in RESUMABLE and started.get(key) != config.get(key)]
+        if changed:
+            shown = "; ".join(f"{key} {started.get(key)!r} -> {config.get(key)!r}" for key in changed[:3])
+            raise ConfigError(f"--resume {out}: config.toml was edited since the run started ({shown}); a run "
+                              "continues with its own options (only --generations, --time-limit and --executor "
+                              "may change): restore them, or start a new run with another --out")
+    splits = saved.get("splits")
+    if not isinstance(splits, dict) and (out / "run.json").is_file():
+        with contextlib.suppress(ValueError, OSError):
+            splits = json.loads((out / "run.json").read_text()).get("splits")
+    if isinstance(splits, dict):
+        now = split_record(problem)
+        for name in ("train", "val", "test"):
+            if isinstance(splits.get(name), dict) and splits[name].get("sha256") != now[name]["sha256"]:
+                raise ConfigError(f"--resume {out}: the data changed since the run started (the {name} split's "
+                                  f"rows differ: {splits[name].get('rows')} rows then, {now[name]['rows']} now, "
+                                  f"sha256 differs); resume on the data the run started with ({problem.config.data}"
+                                  "), or start a new run with another --out")
 
 
 @contextlib.contextmanager
@@ -226,7 +273,15 @@ def run_summary(problem: Problem, result: EvolveResult) -> dict:
 
 
 def split_record(problem: Problem) -> dict:
-    """Rows and a sha256 of each split's raw features and labels: two runs used the same data iff these match."""
+    """Rows and a sha256 of each split's raw features and labels: two runs used the same data iff these match.
+    Computed once per problem (each checkpoint records it)."""
+    cached = getattr(problem, "_split_record", None)
+    if cached is None:
+        cached = problem._split_record = _split_record(problem)
+    return cached
+
+
+def _split_record(problem: Problem) -> dict:
     import hashlib
     out = {}
     for name in ("train", "val", "test"):
@@ -252,6 +307,8 @@ def save_checkpoint(problem: Problem, state: SearchState, path: Path) -> None:
                        for c in state.population],
         "log": state.log,
         "archive": [net.to_dict() for net, _, _ in state.archive],
+        "config": problem.config.to_dict(),      # what --resume must find unchanged (_check_resumable)
+        "splits": split_record(problem),
     }
     atomic_write_text(path, json.dumps(data) + "\n")
 
