@@ -5,6 +5,7 @@ Every HclError becomes one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from pathlib import Path
@@ -35,6 +36,20 @@ class PositiveTime(click.ParamType):
         return ns
 
 
+class PositiveSeconds(click.ParamType):
+    """A time limit in seconds: finite and at least 1 (NaN would compare false with every deadline)."""
+    name = "SECONDS"
+
+    def convert(self, value, param, ctx):
+        try:
+            s = float(value)
+        except (TypeError, ValueError):
+            s = float("nan")
+        if not (1 <= s < float("inf")):
+            self.fail(f"{value!r} is not a finite number of seconds >= 1", param, ctx)
+        return s
+
+
 class HclGroup(click.Group):
     def invoke(self, ctx):
         try:
@@ -43,11 +58,14 @@ class HclGroup(click.Group):
             click.echo(f"error: {e}", err=True)
             sys.exit(2)
         except OSError as e:
-            if e.filename is None:       # not about a path the user gave: a bug to see whole
+            full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+            if e.filename is None and not full:       # not about a path the user gave: a bug to see whole
                 raise
             # A folder that is read-only, a regular file, under /proc, a full disk: atomic writes left what
             # was there untouched; say which path and why.
-            click.echo(f"error: {e.filename}: {e.strerror or e}; give a writable folder", err=True)
+            where = f"{e.filename}: " if e.filename is not None else ""
+            fix = "free space on that disk or give another folder" if full else "give a writable folder"
+            click.echo(f"error: {where}{e.strerror or e}; {fix}", err=True)
             sys.exit(2)
 
 
@@ -265,7 +283,10 @@ def emit_vhdl(network, out, entity, registers, family, task, data, seed, split, 
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (rows, accuracy, out).")
 def predict(network, data, out, label, as_json):
     """Class and scores of a network for every row of a file (the golden model the RTL equals)."""
+    from hcl.files import refuse_overwriting_inputs
     from hcl.predict import predict as run_predict, write
+    if out is not None:
+        refuse_overwriting_inputs("--out", out, data_file=data, network_file=network)
     pred = run_predict(network, data, label=label)
     if out is not None:
         write(pred, out)
@@ -315,7 +336,7 @@ def sim(design, budget_ns, clock_ns, generics, vectors):
 @click.argument("design", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--network", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The network the design was emitted from. Default: the copy emit-vhdl wrote beside it.")
-@click.option("--timeout", type=click.FloatRange(min=1, min_open=False), default=1800, show_default=True,
+@click.option("--timeout", type=PositiveSeconds(), default=1800, show_default=True,
               help="Seconds GHDL and the proof may take together.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def verify(design, network, timeout, as_json):
@@ -365,7 +386,7 @@ def compare(task, data, seed, quick, out, export_dir, threads, lut_trainer, as_j
                    "ecp5: + nextpnr-ecp5 on an LFE5U-85F (routed Fmax and critical path).")
 @click.option("--family", default=None,
               help="Xilinx family (ultrascale or 7series) for synth_xilinx and the per-level delay. Default ultrascale.")
-@click.option("--timeout", type=float, default=900, show_default=True, help="Seconds the whole flow may take.")
+@click.option("--timeout", type=PositiveSeconds(), default=900, show_default=True, help="Seconds the whole flow may take.")
 @click.option("--no-cache", is_flag=True, help="Run the tools even when a cached result matches.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def synth(design, target, family, timeout, no_cache, as_json):

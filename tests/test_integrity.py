@@ -478,3 +478,64 @@ def test_resume_refuses_changed_data_naming_the_split(tmp_path):
     with pytest.raises(ConfigError, match=r"data changed.*the val split"):
         resume(tmp_path, generations=4, dataset=dataclasses.replace(ds, X_val=X), progress=False)
     assert resume(tmp_path, generations=3, dataset=ds, progress=False).generations_done == 3
+
+
+# ---- no input loses data: outputs over inputs, a full disk, NaN limits ---------------------------------------
+def _predictable(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 64, size=(50, 2))
+    enc = Encoder.fit(X, bits=3, input_width=6)
+    net = random_network(rng, 4, enc.n_bits, [8], 2, classes=["n", "y"])
+    net.encoder = enc.to_dict()
+    net.meta = {"inputs": InputMap("label", (ColumnMap("a", "raw", bits=6), ColumnMap("b", "raw", bits=6))).to_dict()}
+    net.save(tmp_path / "net.json")
+    (tmp_path / "rows.csv").write_text("a,b\n" + "".join(f"{a},{b}\n" for a, b in X))
+    return tmp_path / "net.json", tmp_path / "rows.csv"
+
+
+@pytest.mark.parametrize("target", ["data", "network", "data-by-another-name"])
+def test_predict_out_over_an_input_is_refused_and_the_input_kept(tmp_path, target):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    net, rows = _predictable(tmp_path)
+    out = {"data": rows, "network": net, "data-by-another-name": tmp_path / "sub" / ".." / "rows.csv"}[target]
+    (tmp_path / "sub").mkdir()
+    before = (net.read_bytes(), rows.read_bytes())
+    r = CliRunner().invoke(main, ["predict", str(net), "--data", str(rows), "--out", str(out)])
+    assert r.exit_code == 2 and "would destroy" in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert (net.read_bytes(), rows.read_bytes()) == before
+
+
+def _full_disk(monkeypatch):
+    import errno
+    import hcl.files
+
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(hcl.files.os, "fsync", fsync)
+
+
+def test_a_full_disk_is_one_line_exit_2_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    net, rows = _predictable(tmp_path)
+    _full_disk(monkeypatch)
+    out = tmp_path / "pred" / "p.csv"
+    r = CliRunner().invoke(main, ["predict", str(net), "--data", str(rows), "--out", str(out)])
+    assert r.exit_code == 2 and "No space left" in r.output and str(out) in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1, r.output
+    assert not out.exists() and not list(out.parent.iterdir())
+    run = tmp_path / "run"
+    r = CliRunner().invoke(main, ["evolve", "--task", "tiny", "--luts", "4", "--layers", "8", "--group-size", "2",
+                                  "--generations", "1", "--population", "4", "--out", str(run), "--quiet"])
+    assert r.exit_code == 2 and "No space left" in r.output and "Traceback" not in r.output, r.output
+    assert not [p for p in run.rglob("*") if p.name != ".lock"]
+
+
+@pytest.mark.parametrize("command", [["verify"], ["synth", "--target", "xilinx"]])
+@pytest.mark.parametrize("timeout", ["nan", "inf", "0", "-5"])
+def test_timeouts_must_be_finite_and_positive(tmp_path, command, timeout):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    r = CliRunner().invoke(main, [command[0], str(tmp_path), *command[1:], "--timeout", timeout])
+    assert r.exit_code == 2 and "--timeout" in r.output and "Traceback" not in r.output, r.output
