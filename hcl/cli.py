@@ -164,11 +164,15 @@ def info(network, task, split, data, seed, as_json):
 @click.option("--train-epochs", type=float, default=None,
               help="efd: epochs of the start network's training. Default 3 (at least 4,000 steps).")
 @click.option("--tune-steps", type=int, default=None, help="efd: training steps of each child. Default 100.")
+@click.option("--arch-search/--no-arch-search", default=None,
+              help="efd: search the architecture (hidden layers, LUTs per class) by NSGA-II over trained members "
+                   "with successive halving before the genetic loop, instead of one start from the fixed rule.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def evolve(config_file, task, data, label, features, drop, categorical, numeric, max_categories, top_categories,
            input_bits, fixed, test_data, val_data, split_column, val_fraction, test_fraction, k, generations, population,
            seed, layers, group_size, bits, encoder, threshold_bits, start, refit, select_on, max_luts, max_depth,
-           time_limit, checkpoint_every, out, resume, overwrite, executor, trainer, augment, train_epochs, tune_steps, quiet):
+           time_limit, checkpoint_every, out, resume, overwrite, executor, trainer, augment, train_epochs, tune_steps, arch_search,
+           quiet):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
@@ -185,7 +189,8 @@ def evolve(config_file, task, data, label, features, drop, categorical, numeric,
                  "--bits": bits, "--encoder": encoder, "--threshold-bits": threshold_bits, "--start": start,
                  "--refit": refit, "--select-on": select_on, "--max-luts": max_luts, "--max-depth": max_depth,
                  "--checkpoint-every": checkpoint_every, "--out": out, "--trainer": trainer, "--augment": augment,
-                 "--train-epochs": train_epochs, "--tune-steps": tune_steps, "--overwrite": overwrite or None}
+                 "--train-epochs": train_epochs, "--tune-steps": tune_steps, "--overwrite": overwrite or None,
+                 "--arch-search": arch_search}
         given = [flag for flag, value in fixed.items() if value is not None]
         if given:
             raise ConfigError(f"--resume continues a run with the options in {resume}/config.toml; {given[0]} "
@@ -200,7 +205,8 @@ def evolve(config_file, task, data, label, features, drop, categorical, numeric,
                  "threshold_bits": threshold_bits, "start": start, "refit": refit, "select_on": select_on,
                  "max_luts": max_luts, "max_depth": max_depth, "time_limit": time_limit,
                  "checkpoint_every": checkpoint_every, "out": str(out) if out else None, "executor": executor,
-                 "trainer": trainer, "augment": augment, "train_epochs": train_epochs, "tune_steps": tune_steps}
+                 "trainer": trainer, "augment": augment, "train_epochs": train_epochs, "tune_steps": tune_steps,
+                 "arch_search": arch_search}
         if layers is not None:
             try:
                 flags["layers"] = [int(x) for x in layers.split(",") if x.strip() and int(x) != 0]

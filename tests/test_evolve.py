@@ -314,8 +314,8 @@ def test_a_generation_without_a_fitting_child_keeps_its_parents_and_ends(monkeyp
     from hcl.evolve.problem import Problem
     start = search.initial_population
 
-    def start_then_nothing_fits(problem, rng):
-        pop = start(problem, rng)
+    def start_then_nothing_fits(problem, rng, executor=None):
+        pop = start(problem, rng, executor)
         monkeypatch.setattr(search, "within_limits", lambda config, cand: False)
         return pop
 

@@ -36,6 +36,9 @@ REFIT_MODES = ("vote", "output-exact", "exact", "both", "none")   # none: a plai
 UNTIL_TIME_LIMIT = 1_000_000
 # Every candidate of a generation is held in memory as a network with its scores and bit-packed signals.
 MAX_POPULATION = 100_000
+# Architecture search: every member is trained by gradients, so the counts stay small.
+MAX_ARCH_POPULATION = 200
+MAX_ARCH_GENERATIONS = 100
 OPERATOR_WEIGHTS = {"rewire": 0.3, "regrow": 0.2, "crossover": 0.15, "refit": 0.1, "flip": 0.05,
                     "remove_lut": 0.06, "add_lut": 0.06, "shrink_group": 0.04, "grow_group": 0.04}
 TRAINERS = ("none", "efd")          # efd: tables trained by gradients (hcl.train, evolve.lamarck)
@@ -75,6 +78,9 @@ class EvolveConfig:
     train_batch: int = 32
     tune_steps: int = 100                  # efd: steps of continued training of each child
     tune_lr: float = 1e-3
+    arch_search: bool = False              # efd: NSGA-II over trained architectures first (evolve.archsearch)
+    arch_population: int = 12              # architectures at rung 0 (successive halving promotes 1/2 per rung)
+    arch_generations: int = 1              # NSGA-II generations of architectures at rung 0
     max_luts: int | None = None            # hard limit on hcl.cost's total (encoder + network + output)
     max_depth: int | None = None           # hard limit on hcl.cost's depth (LUT levels input -> class)
     time_limit: float | None = None        # seconds; the run stops at the next generation boundary
@@ -151,6 +157,14 @@ class EvolveConfig:
         if self.trainer != "none" and self.executor.endswith("/samples"):
             raise ConfigError("--executor .../samples: the trainer needs every sample on one worker; "
                               "drop /samples (children are trained on whole workers) or use --trainer none")
+        if self.arch_search and self.trainer != "efd":
+            raise ConfigError("--arch-search: members are trained by the gradient trainer; add --trainer efd or "
+                              "drop --arch-search")
+        if not 4 <= self.arch_population <= MAX_ARCH_POPULATION:
+            raise ConfigError(f"arch_population: must be 4..{MAX_ARCH_POPULATION} (each member is trained), got "
+                              f"{self.arch_population}")
+        if not 0 <= self.arch_generations <= MAX_ARCH_GENERATIONS:
+            raise ConfigError(f"arch_generations: must be 0..{MAX_ARCH_GENERATIONS}, got {self.arch_generations}")
         if self.max_luts is not None and self.max_luts < 1:
             raise ConfigError(f"--max-luts: must be positive, got {self.max_luts}")
         if self.max_depth is not None and self.max_depth < 1:

@@ -27,9 +27,11 @@ import numpy as np
 
 from hcl.errors import ConfigError, HclError
 from hcl.evolve.fitness import Evaluated, Evaluator
+from hcl.evolve.archsearch import TrainTask, run_task
 from hcl.evolve.config import parse_executor
 from hcl.evolve.jobs import Job, evaluate_job
 from hcl.evolve.problem import Problem
+from hcl.train import TrainableNetwork
 
 CONNECT_TIMEOUT_S = 10
 TASK_RETRIES = 3
@@ -41,6 +43,10 @@ class LocalExecutor:
 
     def evaluate(self, problem: Problem, jobs: list[Job]) -> list[Evaluated]:
         return [evaluate_job(problem.train, job, problem.config.refit, problem.tuning) for job in jobs]
+
+    def train(self, rows: np.ndarray, labels: np.ndarray, tasks: list[TrainTask]) -> list[TrainableNetwork]:
+        """Members of the architecture search trained one after the other (hcl.evolve.archsearch)."""
+        return [run_task(rows, labels, task) for task in tasks]
 
     def close(self) -> None:
         pass
@@ -69,6 +75,18 @@ class DaskExecutor:
                                         broadcast=True, hash=False)
         self.refit_mode = problem.config.refit
         self.tuning = problem.tuning
+        self._search_data = None
+
+    def train(self, rows: np.ndarray, labels: np.ndarray, tasks: list[TrainTask]) -> list[TrainableNetwork]:
+        """Members trained one per worker at a time: the search's training rows go to every worker once."""
+        if self._search_data is None or self._search_data[0] is not rows:
+            self._search_data = (rows, self.client.scatter((rows, labels), broadcast=True, hash=False))
+        try:
+            futures = self.client.map(_train_remote, tasks, data=self._search_data[1], pure=False,
+                                      retries=TASK_RETRIES)
+            return self.client.gather(futures)
+        except _LOST as e:
+            raise _lost(e) from None
 
     def evaluate(self, problem: Problem, jobs: list[Job]) -> list[Evaluated]:
         payloads = [(job.child, job.changed is None or bool(job.changed.any()), job.refit, job.seed) for job in jobs]
@@ -164,6 +182,11 @@ def _evaluate_remote(payload, data, refit_mode: str, tuning=None):
     # The local path counts a child that changed nothing as free: count the same here so logs agree.
     evaluations = evaluator.evaluations - before - (0 if changed or tuning is not None else 1)
     return ev.net, np.asarray(ev.correct), evaluations
+
+
+def _train_remote(task: TrainTask, data) -> TrainableNetwork:
+    rows, labels = data
+    return run_task(rows, labels, task)
 
 
 class _NoParent:

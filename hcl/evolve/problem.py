@@ -3,6 +3,7 @@ hcl.cost (LUTs, depth) and scored for NSGA-II."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -51,6 +52,9 @@ class Problem:
                                    threshold_bits=_threshold_bits(config, ds), names=names,
                                    max_categories=ds.extra.get("max_categories", 32))
         self.warnings = list(ds.extra.get("warnings", ())) + _silent_features(self.encoder, ds, names)
+        self.notes: list[str] = []
+        self.verbose = False
+        self.arch_summary: dict | None = None           # set by the architecture search (evolve.archsearch)
         self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
         self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
         self.train = Evaluator(self.packed["train"], self.labels["train"], self._training_copies())
@@ -78,6 +82,12 @@ class Problem:
     def accuracy(self, net: Network, split: str) -> float:
         from hcl.evaluate import accuracy
         return accuracy(net, self.packed[split], self.labels[split])
+
+    def note(self, message: str) -> None:
+        """A line of the run's story (the architecture search's rungs): kept for run.json, shown unless quiet."""
+        self.notes.append(message)
+        if self.verbose:
+            print(message, file=sys.stderr, flush=True)
 
     def decorate(self, net: Network) -> Network:
         net.task = self.config.task if self.config.task != "file" else "file"

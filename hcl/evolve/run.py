@@ -143,6 +143,7 @@ def run_folder_lock(out: Path):
 def _run(problem: Problem, state: SearchState | None, out: Path | None, progress: bool,
          t_start: float) -> EvolveResult:
     config = problem.config
+    problem.verbose = progress
     for warning in problem.warnings:       # shown even with --quiet; kept in run.json
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     display = Progress(config, enabled=progress)
@@ -264,6 +265,7 @@ def run_summary(problem: Problem, result: EvolveResult) -> dict:
         **{k: v for k, v in result.cost.items() if k != "estimate"},
         "pareto_points": len(result.pareto),
         "warnings": problem.warnings,
+        **({"arch_search": problem.arch_summary} if problem.arch_summary is not None else {}),
         "splits": split_record(problem),
         "evaluations": result.log[-1]["evaluations"] if result.log else 0,
         "elapsed_s": result.log[-1]["elapsed_s"] if result.log else 0.0,

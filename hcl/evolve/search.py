@@ -86,7 +86,7 @@ def run_search(problem: Problem, state: SearchState | None = None,
     t0 = time.perf_counter()
     if state is None:
         rng = np.random.default_rng(config.seed)
-        pop = initial_population(problem, rng)
+        pop = initial_population(problem, rng, executor)
         # The start (a grown MNIST population takes minutes) counts in the run's elapsed time.
         state = SearchState(0, tools.selNSGA2(pop, len(pop)), rng, [], problem.train.evaluations, 0.0)
         state.archive = update_archive(problem, [], state.population)

@@ -13,8 +13,10 @@ from hcl.evolve.fitness import Evaluated
 from hcl.evolve.problem import Candidate, Problem, candidate, prune, within_limits
 from hcl.network import Network
 
-def initial_population(problem: Problem, rng: np.random.Generator) -> list[Candidate]:
+def initial_population(problem: Problem, rng: np.random.Generator, executor=None) -> list[Candidate]:
     config = problem.config
+    if config.trainer == "efd" and config.arch_search:
+        return _searched_population(problem, rng, executor)
     if config.trainer == "efd":
         return _trained_population(problem, rng)
     options = starting_topologies(problem)
@@ -85,6 +87,30 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
     raise ConfigError(f"the trained {hidden} + {group}/class network needs {cand.luts} LUTs / depth {cand.depth},"
                       f" over --max-luts {config.max_luts} / --max-depth {config.max_depth}: give smaller "
                       "--layers / --group-size or a larger budget")
+
+
+def _searched_population(problem: Problem, rng: np.random.Generator, executor) -> list[Candidate]:
+    """The full-fidelity members of the architecture search (evolve.archsearch), each refitted as a trained start
+    is, the population filled by repeating them in NSGA-II order."""
+    from hcl.evolve import archsearch
+    from hcl.evolve.executors import LocalExecutor
+    members, summary = archsearch.search(problem, rng, executor or LocalExecutor(), log=problem.note)
+    problem.arch_summary = summary
+    cands = []
+    for m in members:
+        ev = problem.train.full(m.net)
+        if problem.config.refit in ("output-exact", "exact", "both"):
+            ev = _refit_unless_overfitting(problem, ev)
+        cand = candidate(problem, prune(ev))
+        if within_limits(problem.config, cand):
+            cands.append(cand)
+    if not cands:
+        raise ConfigError(f"--arch-search: no trained member fits --max-luts {problem.config.max_luts} / "
+                          f"--max-depth {problem.config.max_depth}: raise the limits")
+    return [cands[i % len(cands)] if i < len(cands) else
+            Candidate(cands[i % len(cands)].ev, cands[i % len(cands)].luts, cands[i % len(cands)].depth,
+                      cands[i % len(cands)].accuracy, val=cands[i % len(cands)].val)
+            for i in range(problem.config.population)]
 
 
 def _refit_unless_overfitting(problem: Problem, ev: Evaluated) -> Evaluated:
