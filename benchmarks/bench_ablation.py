@@ -5,7 +5,10 @@
 * ``trainer``: ``--trainer efd`` with no generations: one network of the largest topology that fits the budget,
   trained from scratch for as many epochs as the time limit allows (measured from a default-length run first);
 * ``ga``: ``--trainer none``: today's genetic search of tables and topology (grown start, exact refits);
-* ``combined``: ``--trainer efd``: the trained start, then NSGA-II over the topology with every child trained on.
+* ``combined``: ``--trainer efd``: the trained start (the fixed topology rule), then NSGA-II over the topology with
+  every child trained on;
+* ``arch``: ``--trainer efd --arch-search``: NSGA-II over trained architectures with successive halving
+  (hcl.evolve.archsearch), then the same genetic loop.
 
 Selection on the validation split, test reported; LUTs are hcl.cost estimates with the encoder counted. Writes
 benchmarks/results/ablation_<task>.md; the last line printed is one JSON object.
@@ -44,8 +47,8 @@ def run(task: str, data, seed: int, max_luts: int, mode: str, time_limit: float,
         t0, c0 = time.perf_counter(), time.process_time()
         result = evolve(EvolveConfig(trainer="efd", generations=0, train_epochs=base * scale, **kw), progress=False)
     else:
-        result = evolve(EvolveConfig(trainer="efd" if mode == "combined" else "none", generations=UNTIL_TIME_LIMIT,
-                                     time_limit=time_limit, **kw), progress=False)
+        result = evolve(EvolveConfig(trainer="none" if mode == "ga" else "efd", arch_search=mode == "arch",
+                                     generations=UNTIL_TIME_LIMIT, time_limit=time_limit, **kw), progress=False)
     front = sorted(((round(n.meta["val_accuracy"], 4), round(n.meta["test_accuracy"], 4), n.meta["cost"]["luts"])
                     for n in result.pareto), key=lambda f: f[2])
     return {"mode": mode, "seed": seed, "val": round(result.val_accuracy, 4), "test": round(result.test_accuracy, 4),
@@ -61,15 +64,20 @@ def main() -> None:
     ap.add_argument("--max-luts", type=int, default=300)
     ap.add_argument("--time-limit", type=float, default=60)
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--modes", default="trainer,ga,combined")
+    ap.add_argument("--modes", default="trainer,ga,combined,arch")
+    ap.add_argument("--threshold-bits", type=int, default=None)
+    ap.add_argument("--out", default=None, help="Markdown file. Default benchmarks/results/ablation_<task>.md")
     args = ap.parse_args()
     data = args.data if args.data is not None else (default_data(DATA_DIRS[args.task]) if args.task in DATA_DIRS
                                                     else None)
-    rows = [run(args.task, data, seed, args.max_luts, mode, args.time_limit, {})
+    extra = {} if args.threshold_bits is None else {"threshold_bits": args.threshold_bits}
+    rows = [run(args.task, data, seed, args.max_luts, mode, args.time_limit, extra)
             for seed in range(args.seeds) for mode in args.modes.split(",")]
     lines = [f"# Ablation at equal time: {args.task}, --max-luts {args.max_luts}, {args.time_limit:g} s per run", "",
              f"`python benchmarks/bench_ablation.py --task {args.task} --max-luts {args.max_luts} "
-             f"--time-limit {args.time_limit:g} --seeds {args.seeds}`", "",
+             f"--time-limit {args.time_limit:g} --seeds {args.seeds} --modes {args.modes}"
+             + (f" --threshold-bits {args.threshold_bits}" if args.threshold_bits is not None else "")
+             + (f" --out {args.out}" if args.out else "") + "`", "",
              "Best = highest validation accuracy on the run's front; LUTs = hcl.cost estimate, encoder included. "
              "Wall/CPU seconds of the whole run (loading, start, search, final evaluation).", "",
              "| mode | seed | val | test | LUTs (encoder) | generations | wall s | CPU s |", "|---|---|---|---|---|---|---|---|"]
@@ -86,7 +94,7 @@ def main() -> None:
     lines += ["", "Fronts (val, test, LUTs), fewest LUTs first:", ""]
     for r in rows:
         lines.append(f"- {r['mode']}, seed {r['seed']}: " + ", ".join(f"({v}, {t}, {l})" for v, t, l in r["front"]))
-    out = Path(__file__).parent / "results" / f"ablation_{args.task}.md"
+    out = Path(args.out) if args.out else Path(__file__).parent / "results" / f"ablation_{args.task}.md"
     atomic_write_text(out, "\n".join(lines) + "\n")
     print(json.dumps({"task": args.task, "summary": summary, "rows": rows}))
 
