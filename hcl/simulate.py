@@ -73,25 +73,99 @@ class SimResult:
         return out
 
 
+_COUNT = {"type": "integer", "minimum": 1, "maximum": 1 << 20, "x-expect": "an integer 1..2**20"}
+_WIDTH = {"type": "integer", "minimum": 1, "maximum": 64, "x-expect": "an integer 1..64"}
+_PS = {"type": "number", "minimum": 0, "maximum": 1e12, "x-expect": "a number of picoseconds >= 0"}
+PORTS = ("clk", "rst", "in_valid", "x", "out_valid", "class_idx", "scores")
+# What the testbench (hcl/sim/tb_network.py) reads from a manifest, declared once: a hand-edited manifest that
+# breaks it is a one-line error here, before GHDL runs.
+SIM_MANIFEST = {
+    "type": "object",
+    "required": ["latency_cycles", "n_features", "input_width", "n_classes", "score_width", "ports", "delay_model"],
+    "properties": {
+        "latency_cycles": {"type": "integer", "minimum": 0, "maximum": 1 << 16, "x-expect": "an integer >= 0"},
+        "n_features": _COUNT,
+        "input_width": {"oneOf": [_WIDTH, {"type": "array", "items": _WIDTH, "minItems": 1}],
+                        "x-expect": "a width 1..64 or a list of them (one per feature)"},
+        "n_classes": _COUNT,
+        "score_width": _WIDTH,
+        "ports": {"type": "object", "required": list(PORTS),
+                  "properties": {p: {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$",
+                                     "x-expect": "a VHDL port name"} for p in PORTS}},
+        "generics": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0,
+                                                                "x-expect": "an integer >= 0"}},
+        "delay_model": {"type": "object", "required": ["level_ps", "clock_period_ps", "critical_path_ps"],
+                        "properties": {"level_ps": _PS, "clock_period_ps": _PS, "critical_path_ps": _PS}},
+    },
+}
+
+
 def read_manifest(design: str | os.PathLike, vectors_file: str | os.PathLike | None = None) -> dict[str, Any]:
-    """The manifest, checked as `synth` checks it (hcl.design), then for what a simulation needs (its vectors, or
-    `vectors_file` instead)."""
+    """The manifest, checked as `synth` checks it (hcl.design), then for what a simulation needs (SIM_MANIFEST;
+    its vectors, or `vectors_file` instead, each line as the testbench reads it: read_vectors)."""
+    from hcl import schemas
     d = load_design(design)
     manifest, path = d.manifest, d.root / "manifest.json"
     latency = manifest.get("latency_cycles")
     if isinstance(latency, bool) or not isinstance(latency, int) or latency < 0:
         raise ConfigError(f"{path}: latency_cycles: expected an integer >= 0, got {latency!r}")
+    problem = schemas.first_error(manifest, schemas.StrictValidator(SIM_MANIFEST))
+    if problem is not None:
+        raise ConfigError(f"{path}: {problem} (re-run hcl emit-vhdl rather than editing the manifest)")
+    widths = manifest["input_width"]
+    if isinstance(widths, list) and len(widths) != manifest["n_features"]:
+        raise ConfigError(f"{path}: input_width: {len(widths)} widths for n_features {manifest['n_features']}")
     if vectors_file is not None:
         if not Path(vectors_file).is_file():
             raise ConfigError(f"--vectors {vectors_file}: no such file (give a vector file, e.g. the counterexample "
                               "hcl verify wrote)")
+        read_vectors(Path(vectors_file), manifest)
         return manifest
     vectors = manifest.get("vectors")
     if not vectors:
         raise ConfigError(f"{design}: emitted without test vectors (--no-vectors); re-emit with a task to simulate")
     if not isinstance(vectors, str) or not (d.root / vectors).is_file():
         raise ConfigError(f"{path}: vectors: {vectors!r} is not a file in {d.root}")
+    read_vectors(d.root / vectors, manifest)
     return manifest
+
+
+def read_vectors(path: Path, manifest: dict[str, Any]) -> list[list[int]]:
+    """The inputs of a vector file (``x0 .. xF-1 | class | s0 .. sC-1`` a line, # comments), every line checked
+    as the testbench reads it: counts, and each number within its word; else a one-line error naming the line."""
+    n_features, n_classes = manifest["n_features"], manifest["n_classes"]
+    widths = manifest["input_width"]
+    widths = widths if isinstance(widths, list) else [widths] * n_features
+    top = 1 << manifest["score_width"]
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file of vectors") from None
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        where = f"{path}:{number}"
+        parts = line.split("|")
+        try:
+            if len(parts) != 3:
+                raise ValueError
+            x, cls, scores = [int(v) for v in parts[0].split()], int(parts[1]), [int(v) for v in parts[2].split()]
+        except ValueError:
+            raise ConfigError(f"{where}: expected 'x0 .. x{n_features - 1} | class | s0 .. s{n_classes - 1}' "
+                              f"(integers), got {line[:60]!r}") from None
+        if len(x) != n_features or len(scores) != n_classes:
+            raise ConfigError(f"{where}: {len(x)} inputs and {len(scores)} scores, expected {n_features} and "
+                              f"{n_classes} (the design's manifest)")
+        for f, (v, w) in enumerate(zip(x, widths)):
+            if not -(1 << (w - 1)) <= v < (1 << w):
+                raise ConfigError(f"{where}: input {f} = {v} does not fit its {w}-bit word")
+        if not 0 <= cls < n_classes or not all(0 <= s < top for s in scores):
+            raise ConfigError(f"{where}: class {cls} or a score outside 0..{n_classes - 1} / 0..{top - 1}")
+        rows.append(x)
+    if not rows:
+        raise ConfigError(f"{path}: no vectors")
+    return rows
 
 
 @contextmanager
@@ -195,9 +269,7 @@ def _coverage(design: Path, manifest: dict[str, Any], vectors: Path):
     name = manifest.get("network")
     if not isinstance(name, str) or not (design / name).is_file():
         return None
-    rows = [line.split("|")[0].split() for line in vectors.read_text().splitlines()
-            if line.strip() and not line.startswith("#")]
-    return table_coverage(Network.load(design / name), np.array(rows, dtype=np.int64))
+    return table_coverage(Network.load(design / name), np.array(read_vectors(vectors, manifest), dtype=np.int64))
 
 
 # Every warning GHDL 2.0 knows, by name (it has no -Wall): binding, hiding, unused subprograms, static checks...

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from hcl.cli import main
 from hcl.errors import HclError
 
-N_NETWORK, N_EMIT, N_CONFIG, N_CSV, N_MANIFEST = 1500, 60, 1200, 300, 400
+N_NETWORK, N_EMIT, N_CONFIG, N_CSV, N_MANIFEST, N_VECTORS, N_PREDICT = 1500, 60, 1200, 300, 400, 300, 150
 
 
 def _leaves(d, path=()):
@@ -284,8 +284,10 @@ def test_fuzz_manifests(tmp_path):
     design = tmp_path / "rtl"
     emit(_example(), design, max_vectors=5)
     manifest0 = json.loads((design / "manifest.json").read_text())
+    sim_fields = ("n_features", "n_classes", "score_width", "input_width", "ports", "delay_model")
     leaves = [leaf for leaf in _leaves(manifest0) if leaf[0][0] in ("top", "files", "generics", "latency_cycles",
-                                                                      "vectors")]
+                                                                      "vectors", *sim_fields)
+              and leaf[0][-1] not in ("about", "segment_levels") and not isinstance(leaf[0][-1], int)]
     rng = random.Random(3)
     counts = {"invalid refused": 0, "other ok": 0, "other refused": 0}
     for case in range(N_MANIFEST):
@@ -299,6 +301,12 @@ def test_fuzz_manifests(tmp_path):
                 bad = [None, -1, "abc", 1.5, True, []]
             elif leaf[0] in ("files", "top", "vectors"):
                 bad = [None, 5, [5], {}, "no/such/file.vhd" if leaf[0] != "top" else "1bad name"]
+            elif leaf[0] == "ports":
+                bad = [None, 5, [], "1bad", "a b"]
+            elif leaf[0] == "delay_model":
+                bad = [None, "abc", -1, [], True]
+            elif leaf[0] in sim_fields:
+                bad = [None, "abc", 1.5, True, [], -1, 0, 10**9]
             else:
                 bad = []
             if not bad:
@@ -330,3 +338,81 @@ def test_fuzz_manifests(tmp_path):
 def _example():
     from pathlib import Path
     return Path(__file__).parents[1] / "examples" / "sipm_k6.json"
+
+
+def test_fuzz_vector_files(tmp_path):
+    """Hand-edited vectors.txt lines: `hcl sim` reads them (hcl.simulate.read_vectors) before GHDL runs."""
+    from hcl.emit import emit
+    from hcl.simulate import read_manifest
+    design = tmp_path / "rtl"
+    emit(_example(), design, max_vectors=8)
+    lines0 = (design / "vectors.txt").read_text().splitlines()
+    data = [i for i, line in enumerate(lines0) if line and not line.startswith("#")]
+    rng = random.Random(11)
+    counts = {"invalid refused": 0, "other ok": 0, "other refused": 0}
+    for case in range(N_VECTORS):
+        lines = list(lines0)
+        i = rng.choice(data)
+        x, cls, scores = lines[i].split("|")
+        kind = rng.randrange(6)
+        must_refuse = True
+        if kind == 0:
+            lines[i] = rng.choice(["garbage", "1 2 3", "|||", "1 | 2", "x | 0 | 1 2", "\x00\x01"])
+        elif kind == 1:
+            lines[i] = f"{x} 7|{cls}|{scores}"                       # one input too many
+        elif kind == 2:
+            lines[i] = f"{x}|{cls}|{scores} 1"                       # one score too many
+        elif kind == 3:
+            lines[i] = f"{x.replace(x.split()[0], str(rng.choice([2**70, -2**70])), 1)}|{cls}|{scores}"
+        elif kind == 4:
+            lines[i] = f"{x}|{rng.choice(['-1', '99', '1.5', ''])}|{scores}"
+        else:
+            at = rng.randrange(len(lines[i]))
+            lines[i] = lines[i][:at] + rng.choice(" |#-0x,") + lines[i][at + 1:]
+            must_refuse = None
+        (design / "vectors.txt").write_text("\n".join(lines) + "\n")
+        try:
+            read_manifest(design)
+        except HclError as e:
+            assert "\n" not in str(e) and "vectors.txt" in str(e), str(e)
+            counts["invalid refused" if must_refuse else "other refused"] += 1
+            continue
+        except Exception as e:                           # noqa: BLE001
+            pytest.fail(f"case {case}: {e.__class__.__name__}: {e}\n{lines[i][:200]!r}")
+        assert not must_refuse, f"case {case}: accepted {lines[i][:200]!r}"
+        counts["other ok"] += 1
+    print("vector files:", counts)
+    assert counts["invalid refused"] > 200
+
+
+def test_fuzz_predict(tmp_path):
+    """Own-data rows through `hcl predict` of a network with an input map (raw, categorical, fixed-point)."""
+    from hcl.encode import Encoder
+    from hcl.network import random_network
+    from hcl.tasks.columns import ColumnMap, InputMap
+    rng = random.Random(7)
+    maps = (ColumnMap("n", "raw", bits=6), ColumnMap("c", "categorical", ("blue", "red"), other=False),
+            ColumnMap("f", "fixed", bits=4, frac=2, offset=0))
+    X = np.array([[i % 64, i % 2, i % 16] for i in range(100)])
+    enc = Encoder.fit(X, bits=2, input_width=[6, 1, 4])
+    net = random_network(np.random.default_rng(1), 4, enc.n_bits, [6], 2, ["no", "yes"])
+    net.encoder = enc.to_dict()
+    net.meta = {"inputs": InputMap("label", maps).to_dict()}
+    net.save(tmp_path / "net.json")
+    pool = {"n": ["0", "63", "64", "-1", "2.5", "x", "", "1e2"], "c": ["red", "blue", "green", "", "1"],
+            "f": ["0.25", "3.9", "-2", "1e9", "nan", "abc", ""], "label": ["yes", "no", "maybe", ""]}
+    counts = {"ok": 0, "refused": 0}
+    path = tmp_path / "rows.csv"
+    for case in range(N_PREDICT):
+        cols = ["n", "c", "f", "label"]
+        rng.shuffle(cols)
+        if rng.random() < 0.1:
+            cols.remove(rng.choice(cols))
+        rows = [",".join(rng.choice(pool[c][:2] if rng.random() < 0.9 else pool[c]) for c in cols)
+                for _ in range(rng.randint(1, 6))]
+        path.write_text(",".join(cols) + "\n" + "\n".join(rows) + "\n")
+        r = CliRunner().invoke(main, ["predict", str(tmp_path / "net.json"), "--data", str(path), "--json"])
+        _ok_or_one_line(r, f"case {case}: {path.read_text()!r}")
+        counts["ok" if r.exit_code == 0 else "refused"] += 1
+    print("predict:", counts)
+    assert counts["ok"] > 20 and counts["refused"] > 20

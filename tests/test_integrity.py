@@ -539,3 +539,25 @@ def test_timeouts_must_be_finite_and_positive(tmp_path, command, timeout):
     from hcl.cli import main
     r = CliRunner().invoke(main, [command[0], str(tmp_path), *command[1:], "--timeout", timeout])
     assert r.exit_code == 2 and "--timeout" in r.output and "Traceback" not in r.output, r.output
+
+
+@pytest.mark.parametrize("edit, says", [
+    (lambda d: (d / "vectors.txt").write_text((d / "vectors.txt").read_text() + "garbage line\n"), "vectors.txt:"),
+    (lambda d: (d / "vectors.txt").write_text((d / "vectors.txt").read_text() + "1 2 | 0 | 1 1 1\n"), "2 inputs"),
+    (lambda d: _edit_manifest(d, n_features="six"), "n_features"),
+    (lambda d: _edit_manifest(d, ports={"clk": "clk"}), "ports.rst"),
+    (lambda d: _edit_manifest(d, delay_model={"level_ps": "fast"}), "delay_model"),
+])
+def test_sim_on_a_hand_edited_design_is_one_line(tmp_path, edit, says):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    emit(tiny_network(), tmp_path, max_vectors=10)
+    edit(tmp_path)
+    r = CliRunner().invoke(main, ["sim", str(tmp_path)])
+    assert r.exit_code == 2 and says in r.output and len(r.output.strip().splitlines()) == 1, r.output
+
+
+def _edit_manifest(design: Path, **fields) -> None:
+    m = json.loads((design / "manifest.json").read_text())
+    m.update(fields)
+    (design / "manifest.json").write_text(json.dumps(m))
