@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator, validators
 
 K_MIN, K_MAX = 2, 6                 # LUT inputs: 6 = one FPGA LUT6; tables are held in 64 bits
 INT32_MAX = 2**31 - 1           # wiring and sizes are held as int32
+MAX_FEATURES = 1 << 20          # input words of an encoder: a bound on what a file can make hcl allocate (MNIST: 784)
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 
 _index = {"type": "integer", "minimum": 0, "maximum": INT32_MAX, "x-expect": f"an integer 0..{INT32_MAX}"}
@@ -31,7 +32,7 @@ ENCODER = {
         "method": {"type": "string", "x-expect": "a string"},
         "bits_per_feature": {"type": "integer", "minimum": 0, "maximum": INT32_MAX,
                              "x-expect": f"an integer 0..{INT32_MAX}"},
-        "n_features": _size,
+        "n_features": {**_size, "maximum": MAX_FEATURES, "x-expect": f"an integer 1..{MAX_FEATURES}"},
         "input_width": {"oneOf": [{"type": ["integer", "null"], "minimum": 1, "maximum": 64},
                                   {"type": "array", "minItems": 1,
                                    "items": {"type": "integer", "minimum": 1, "maximum": 64}}],

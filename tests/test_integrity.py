@@ -561,3 +561,37 @@ def _edit_manifest(design: Path, **fields) -> None:
     m = json.loads((design / "manifest.json").read_text())
     m.update(fields)
     (design / "manifest.json").write_text(json.dumps(m))
+
+
+# ---- bounds on the sizes a file or an option declares ------------------------------------------------------------
+def test_a_huge_header_is_refused_by_its_size_and_duplicates_are_named(tmp_path):
+    from hcl.errors import DataError
+    from hcl.tasks.tablefile import MAX_COLUMNS, read_table
+    wide = tmp_path / "wide.csv"
+    n = MAX_COLUMNS + 1
+    wide.write_text(",".join(f"c{i}" for i in range(n)) + "\n" + ",".join("1" for _ in range(n)) + "\n")
+    with pytest.raises(DataError, match=f"{n:,} columns"):
+        read_table(wide)
+    dupes = tmp_path / "dupes.csv"
+    names = ["a", "b"] * 20_000 + ["label"]            # a quadratic duplicate check would take minutes here
+    dupes.write_text(",".join(names) + "\n" + ",".join("1" for _ in names) + "\n")
+    with pytest.raises(DataError, match="'a', 'b' appear more than once"):
+        read_table(dupes)
+
+
+def test_a_network_file_declaring_a_billion_features_is_refused(tmp_path):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    d = tiny_network().to_dict()
+    d["encoder"]["n_features"] = 10**9
+    (tmp_path / "n.json").write_text(json.dumps(d))
+    r = CliRunner().invoke(main, ["info", str(tmp_path / "n.json")])
+    assert r.exit_code == 2 and "encoder.n_features" in r.output, r.output
+
+
+def test_dask_local_workers_are_bounded_before_any_work():
+    from hcl.errors import ConfigError
+    from hcl.evolve.config import max_local_workers, parse_executor
+    assert parse_executor(f"dask-local:{max_local_workers()}")[1] == max_local_workers()
+    with pytest.raises(ConfigError, match="dask-local:N with 1 <= N <="):
+        parse_executor("dask-local:100000")

@@ -251,6 +251,12 @@ def to_toml(d: dict[str, Any]) -> str:
     return tomli_w.dumps({"evolve": without_none(d)})
 
 
+def max_local_workers() -> int:
+    """The most worker processes dask-local:N may start here: each holds a copy of the data and Numba's code."""
+    import os
+    return max(4, 2 * (os.cpu_count() or 1))
+
+
 def parse_executor(spec: str) -> tuple[str, str | int | None, bool]:
     """("local", None, False) | ("dask-local", n_workers, shard) | ("dask", "tcp://HOST:PORT", shard); a spec
     that is none of these is a one-line ConfigError."""
@@ -263,8 +269,10 @@ def parse_executor(spec: str) -> tuple[str, str | int | None, bool]:
             workers = int(base.split(":", 1)[1])
         except ValueError:
             workers = 0
-        if workers < 1:
-            raise ConfigError(f"--executor {spec}: expected dask-local:N with N >= 1 workers")
+        most = max_local_workers()
+        if not 1 <= workers <= most:
+            raise ConfigError(f"--executor {spec}: expected dask-local:N with 1 <= N <= {most} workers (twice "
+                              "this machine's cores: more only compete for them; use dask://HOST:PORT for a cluster)")
         return "dask-local", workers, shard
     if base.startswith("dask://"):
         host, _, port = base[len("dask://"):].rpartition(":")

@@ -15,6 +15,7 @@ so a user can `--drop` a column of notes with gaps (hcl does not impute).
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 import zipfile
@@ -53,6 +54,9 @@ class Table:
         return f"{self.row_word} {i + self.first_row}"
 
 
+MAX_COLUMNS = 100_000     # far above any task here (MNIST: 785); a bound on what a header can make hcl build
+
+
 def read_table(path: Path) -> Table:
     """The table in `path` (.npz by suffix, else CSV)."""
     if path.suffix.lower() == ".npz":
@@ -89,9 +93,14 @@ def _read_csv(path: Path) -> Table:
     if len(header) < 2:
         raise DataError(f"{what}: the header has {len(header)} column; need at least one feature and a label "
                         "(is the delimiter one of , ; or tab?)")
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    if len(header) > MAX_COLUMNS:
+        raise DataError(f"{what}: the header has {len(header):,} columns, more than hcl reads ({MAX_COLUMNS:,}); "
+                        "keep the columns you need (or is the delimiter wrong?)")
+    dupes = sorted(h for h, n in collections.Counter(header).items() if n > 1)    # linear in the header's length
     if dupes:
-        raise DataError(f"{what}: column name(s) {', '.join(map(repr, dupes))} appear more than once in the header")
+        more = f" and {len(dupes) - 5} more" if len(dupes) > 5 else ""
+        raise DataError(f"{what}: column name(s) {', '.join(map(repr, dupes[:5]))}{more} appear more than once in "
+                        "the header")
     body = rows[1:]
     if not body:
         raise DataError(f"{what}: a header but no data rows")
