@@ -8,13 +8,13 @@ from __future__ import annotations
 import errno
 import json
 import sys
+import typing
 from pathlib import Path
 
 import click
 
 from hcl import __version__
 from hcl import timing
-from hcl.augment import AUGMENTS
 from hcl.errors import HclError
 from hcl.evolve.config import MAX_SEED
 
@@ -95,130 +95,62 @@ def info(network, task, split, data, seed, as_json):
             click.echo(f"{key:>16}: {value}")
 
 
+def _click_option(option):
+    """The click option of one row of hcl.evolve.options.OPTIONS: given or None (the config's default applies)."""
+    if option.type is bool:                       # --name / --no-name
+        flag = option.cli_flag
+        return click.option(f"{flag}/--no-{flag[2:]}", option.name, default=None,
+                            help=option.help + f" Default: --{'' if option.default else 'no-'}{flag[2:]}.")
+    if option.choices:
+        kind = click.Choice(option.choices)
+    elif option.parse:
+        kind = str
+    else:
+        first = next(t for t in typing.get_args(option.type) or (option.type,) if t is not type(None))
+        kind = first if first in (int, float) else str
+    default = "" if option.default is None or "Default" in option.help else f" Default: {option.default}."
+    callback = (lambda ctx, param, value: None if value is None else option.parse(value)) if option.parse else None
+    return click.option(option.cli_flag, option.name, type=kind, default=None, callback=callback,
+                        help=option.help + default)
+
+
+def evolve_options(command):
+    """Every option of hcl.evolve.options.OPTIONS that has a flag, in the table's order."""
+    from hcl.evolve.options import OPTIONS
+    for option in reversed([o for o in OPTIONS if o.cli_flag]):
+        command = _click_option(option)(command)
+    return command
+
+
 @main.command()
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="TOML file with any of these options ([evolve] table); flags given here override it.")
-@click.option("--task", default=None, help="Task name (sipm, digits, mnist, file, ...). Default: sipm.")
-@click.option("--data", default=None, help="Data file or folder (or set HCL_DATA).")
-@click.option("--label", default=None, help="Label column, for --task file with a CSV/NPZ.")
-@click.option("--features", default=None, help="--task file: the feature columns, comma-separated names or 0-based "
-              "indices. Default: every column but the label (and the split column).")
-@click.option("--drop", default=None, help="--task file: columns to leave out (an id, a second label), comma-separated.")
-@click.option("--categorical", default=None, help="--task file: columns to treat as categories even if numeric.")
-@click.option("--numeric", default=None, help="--task file: columns that must be numbers (an error names any text cell).")
-@click.option("--max-categories", type=int, default=None,
-              help="--task file: most distinct values a categorical column may have (default 32).")
-@click.option("--top-categories", type=int, default=None,
-              help="--task file: keep the N most frequent values of each categorical column; the rest become 'other'.")
-@click.option("--input-bits", type=int, default=None,
-              help="--task file: bits of the fixed-point code of each float column (default 12); with it, integer "
-                   "columns are coded the same way instead of as raw words.")
-@click.option("--fixed", default=None, help="--task file: fixed-point formats your hardware delivers, "
-              "NAME=BITS:FRAC[:OFFSET],... (code = clip(floor(x * 2**FRAC) - OFFSET, 0, 2**BITS - 1)).")
-@click.option("--test-data", default=None, help="--task file: a file of test rows with the same columns (an "
-              "official test split); the data file then gives train and validation rows.")
-@click.option("--val-data", default=None, help="--task file: a file of validation rows (with --test-data).")
-@click.option("--split-column", default=None,
-              help="--task file: a column saying train, val or test for every row (never a feature).")
-@click.option("--val-fraction", type=float, default=None, help="--task file: share of validation rows (default 0.15).")
-@click.option("--test-fraction", type=float, default=None, help="--task file: share of test rows (default 0.15).")
-@click.option("--luts", "k", type=int, default=None, help="LUT inputs K (2..6; 6 = one FPGA LUT6). Default 6.")
-@click.option("--generations", type=int, default=None, help="Generations to run. Default 40, or as many as --time-limit allows when it is given.")
-@click.option("--population", type=int, default=None, help="Population size. Default 24.")
-@click.option("--seed", type=SEED, default=None, help="Seed of every random choice. Default 0.")
-@click.option("--layers", default=None, help="Hidden LUT layer sizes, comma-separated, e.g. 64,32; 0 = none "
-              "(the output LUTs read the comparators directly).")
-@click.option("--group-size", type=int, default=None, help="Output LUTs per class.")
-@click.option("--bits", type=int, default=None, help="Thermometer levels per input feature. Default: the task's "
-              "(digits 2, mnist 1), else 4.")
-@click.option("--encoder", type=click.Choice(["quantile", "uniform"]), default=None, help="Threshold placement.")
-@click.option("--threshold-bits", type=int, default=None,
-              help="Round comparator thresholds to the top N bits of the input word (default 6: one LUT6 each; "
-                   "0 = exact thresholds).")
-@click.option("--start", type=click.Choice(["grow", "random"]), default=None,
-              help="Initial population: grow (default: each LUT's inputs chosen greedily from the data) or random "
-                   "wiring.")
-@click.option("--refit", type=click.Choice(["vote", "output-exact", "exact", "both", "none"]), default=None,
-              help="How truth tables are refitted from data after a change (none: random tables, mutation only). "
-                   "Default output-exact.")
-@click.option("--select-on", type=click.Choice(["train", "val"]), default=None,
-              help="Accuracy objective of the selection: train (default) or val (less overfitting).")
-@click.option("--max-luts", type=int, default=None, help="Hard limit on total LUTs (encoder + network + output).")
-@click.option("--max-depth", type=int, default=None, help="Hard limit on LUT levels from input to class.")
-@click.option("--time-limit", type=float, default=None, help="Stop after this many seconds (at a generation end).")
-@click.option("--checkpoint-every", type=int, default=None, help="Checkpoint every N generations. Default 5.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run directory. Default runs/<task>-k<K>-s<seed>.")
+@evolve_options
 @click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Continue the run in this directory from its checkpoint.")
 @click.option("--overwrite", is_flag=True, help="Replace the run an --out folder holds (refused without it).")
-@click.option("--executor", default=None,
-              help="Where children are evaluated: local (default), dask-local:N, or dask://HOST:PORT; add "
-                   "/samples to a Dask one to split the training data by sample shards instead.")
-@click.option("--trainer", type=click.Choice(["none", "efd"]), default=None,
-              help="efd: train the tables by gradients (DWN's extended finite differences) and let the search "
-                   "shape the topology; none: genetic search of the tables too. Default: the task's suggestion.")
-@click.option("--augment", type=click.Choice(AUGMENTS), default=None,
-              help="efd: train on extra copies of the training images, each moved one pixel (shift: 5x the "
-                   "samples; image tasks only). Default: the task's suggestion (mnist shift, else none).")
-@click.option("--train-epochs", type=float, default=None,
-              help="efd: epochs of the start network's training. Default 3 (at least 4,000 steps).")
-@click.option("--tune-steps", type=int, default=None, help="efd: training steps of each child. Default 100.")
-@click.option("--arch-search/--no-arch-search", default=None,
-              help="efd: search the architecture (hidden layers, LUTs per class) by NSGA-II over trained members "
-                   "with successive halving before the genetic loop, instead of one start from the fixed rule.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def evolve(config_file, task, data, label, features, drop, categorical, numeric, max_categories, top_categories,
-           input_bits, fixed, test_data, val_data, split_column, val_fraction, test_fraction, k, generations, population,
-           seed, layers, group_size, bits, encoder, threshold_bits, start, refit, select_on, max_luts, max_depth,
-           time_limit, checkpoint_every, out, resume, overwrite, executor, trainer, augment, train_epochs, tune_steps, arch_search,
-           quiet):
+def evolve(config_file, resume, overwrite, quiet, **values):
     """Evolve a LUT network for a task under a hardware budget; write a run directory."""
     from hcl.errors import ConfigError
     from hcl.evolve import EvolveConfig, evolve as run_evolve, resume as run_resume
-    from hcl.evolve.config import UNTIL_TIME_LIMIT, load_toml
+    from hcl.evolve.config import load_toml
+    from hcl.evolve.options import BY_NAME, OPTIONS
 
-    table_options = {"label": label, "features": features, "drop": drop, "categorical": categorical,
-                     "numeric": numeric, "max_categories": max_categories, "top_categories": top_categories,
-                     "input_bits": input_bits, "fixed": fixed, "test_data": test_data, "val_data": val_data,
-                     "split_column": split_column, "val_fraction": val_fraction, "test_fraction": test_fraction}
     if resume is not None:
-        fixed = {"--config": config_file, "--task": task, "--data": data, "--luts": k,
-                 **{"--" + key.replace("_", "-"): value for key, value in table_options.items()},
-                 "--population": population, "--seed": seed, "--layers": layers, "--group-size": group_size,
-                 "--bits": bits, "--encoder": encoder, "--threshold-bits": threshold_bits, "--start": start,
-                 "--refit": refit, "--select-on": select_on, "--max-luts": max_luts, "--max-depth": max_depth,
-                 "--checkpoint-every": checkpoint_every, "--out": out, "--trainer": trainer, "--augment": augment,
-                 "--train-epochs": train_epochs, "--tune-steps": tune_steps, "--overwrite": overwrite or None,
-                 "--arch-search": arch_search}
-        given = [flag for flag, value in fixed.items() if value is not None]
-        if given:
-            raise ConfigError(f"--resume continues a run with the options in {resume}/config.toml; {given[0]} "
-                              "cannot change (only --generations, --time-limit and --executor may): drop it, or "
-                              "start a new run with another --out")
-        result = run_resume(resume, generations=generations, time_limit=time_limit, progress=not quiet,
-                            executor=executor)
+        fixed = [BY_NAME[name].cli_flag for name, value in values.items()
+                 if value is not None and not BY_NAME[name].resumable]
+        fixed = (["--config"] if config_file is not None else []) + fixed + (["--overwrite"] if overwrite else [])
+        if fixed:
+            may = ", ".join(o.cli_flag for o in OPTIONS if o.resumable)
+            raise ConfigError(f"--resume continues a run with the options in {resume}/config.toml; {fixed[0]} "
+                              f"cannot change (only {may} may): drop it, or start a new run with another --out")
+        changes = {name: value for name, value in values.items() if BY_NAME[name].resumable}
+        result = run_resume(resume, progress=not quiet, **changes)
     else:
-        options = load_toml(config_file) if config_file else {}
-        flags = {"task": task, "data": data, "k": k, "generations": generations, "population": population,
-                 "seed": seed, "group_size": group_size, "bits": bits, "encoder": encoder,
-                 "threshold_bits": threshold_bits, "start": start, "refit": refit, "select_on": select_on,
-                 "max_luts": max_luts, "max_depth": max_depth, "time_limit": time_limit,
-                 "checkpoint_every": checkpoint_every, "out": str(out) if out else None, "executor": executor,
-                 "trainer": trainer, "augment": augment, "train_epochs": train_epochs, "tune_steps": tune_steps,
-                 "arch_search": arch_search}
-        if layers is not None:
-            try:
-                flags["layers"] = [int(x) for x in layers.split(",") if x.strip() and int(x) != 0]
-            except ValueError:
-                raise ConfigError(f"--layers: expected comma-separated integers, got {layers!r}") from None
-        options.update({key: value for key, value in flags.items() if value is not None})
-        if options.get("time_limit") is not None and "generations" not in options:
-            options["generations"] = UNTIL_TIME_LIMIT
-        for key, value in table_options.items():
-            if value is not None:
-                options.setdefault("task_options", {})[key] = value
-        config = EvolveConfig.from_dict(options, where=str(config_file) if config_file else "options")
+        base = load_toml(config_file) if config_file else {}
+        config = EvolveConfig.from_dict({**base, **{k: v for k, v in values.items() if v is not None}},
+                                        where=str(config_file) if config_file else "options")
         if config.out is None:
             config.out = f"runs/{config.task}-k{config.k}-s{config.seed}"
         result = run_evolve(config, progress=not quiet, overwrite=overwrite)

@@ -334,8 +334,8 @@ def test_a_generation_without_a_fitting_child_keeps_its_parents_and_ends(monkeyp
     (["evolve", "--task", "sipm", "--group-size", "100000"], "--group-size"),
     (["evolve", "--task", "sipm", "--threshold-bits", "99"], "--threshold-bits: must be 0..64"),
     (["evolve", "--task", "sipm", "--population", str(10**12)], "--population: must be 4..100,000"),
-    (["evolve", "--task", "sipm", "--bits", "5000"], "--bits: at most 4096"),
-    (["evolve", "--task", "sipm", "--generations", str(10**7)], "--generations: at most 1,000,000"),
+    (["evolve", "--task", "sipm", "--bits", "5000"], "--bits: must be 1..4,096"),
+    (["evolve", "--task", "sipm", "--generations", str(10**7)], "--generations: must be 0..1,000,000"),
     (["evolve", "--task", "digits", "--data", "x.csv"], "task 'digits' reads no files"),
     (["info", str(Path(__file__).parents[1] / "examples" / "sipm_k6.json"), "--task", "sipm", "--data", "x.csv"], "task 'sipm' reads no files"),
 ])

@@ -87,7 +87,8 @@ def run(venv: Path, cwd: Path, *args: str) -> str:
 
 def test_installed_wheel_imports_from_itself(venv, tmp_path):
     out = run(venv, tmp_path, venv / "bin" / "python", "-c",
-              "import hcl, hcl.train, hcl.bridge, hcl.evolve.lamarck; print(hcl.__file__)")
+              "import hcl, hcl.train, hcl.bridge, hcl.evolve.lamarck; from hcl import LUTClassifier; "
+              "print(hcl.__file__)")
     assert Path(out.strip()).resolve().is_relative_to(venv.resolve()), out
     assert not Path(out.strip()).resolve().is_relative_to(ROOT)
 

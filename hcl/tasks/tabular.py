@@ -34,6 +34,7 @@ from hcl.errors import ConfigError, DataError
 from hcl.tasks import Dataset, register
 from hcl.tasks.columns import (FRAC_LIMIT, MAX_CODE_BITS, ColumnMap, InputMap, cell_text, compact,
                                fit_categorical, fit_fixed)
+from hcl.tasks.tablefile import Table
 
 
 # ---- splitting (shared by every task in this package) -----------------------------------------------------------
@@ -62,15 +63,17 @@ def stratified_split(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, val
     return X_train, y_train, X_val, y_val, X_test, y_test
 
 
-def check_stratifiable(y: np.ndarray, what: str, class_names: Sequence[str] | None = None) -> None:
+def check_stratifiable(y: np.ndarray, what: str, class_names: Sequence[str] | None = None,
+                       three_way: bool = True) -> None:
     values, counts = np.unique(y, return_counts=True)
     if len(values) == 0:
         raise DataError(f"{what}: no rows")
     if len(values) < 2:
         only = class_names[values[0]] if class_names is not None else values[0]
         raise DataError(f"{what}: the label has a single class ({only!r}); a classifier needs at least two")
-    # Stratification puts each class in all three splits, so each class needs a row for each of them.
-    if counts.min() < 3:
+    # Stratification puts each class in all three splits, so each class needs a row for each of them (a two-way
+    # split keeps a class of one row in training: _two_way).
+    if three_way and counts.min() < 3:
         v = values[int(np.argmin(counts))]
         name = class_names[v] if class_names is not None else v
         raise DataError(f"{what}: class {name!r} has only {counts.min()} row(s); stratified train/val/test splits "
@@ -100,11 +103,13 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
               top_categories: int | None = None, input_bits: int | None = None, fixed=None, test_data=None,
               val_data=None,
               split_column: str | int | None = None, val_fraction: float = 0.15, test_fraction: float = 0.15,
-              **options) -> Dataset:
+              class_order: Sequence[str] | None = None, **options) -> Dataset:
     """The user's own table (module docstring of hcl.tasks.tablefile for the file formats; hcl.tasks.columns for
-    how each column becomes the word the hardware reads)."""
-    from hcl.tasks.cache import cached_table
+    how each column becomes the word the hardware reads).
 
+    `data`, `test_data` and `val_data` are files, or Tables already read (hcl.estimator builds them from arrays and
+    DataFrames, so its rows take exactly this path). `class_order` fixes the classes' order (the estimator's
+    `classes_`, sorted as values); default: the label's values sorted as text."""
     if options:
         raise ConfigError(f"task 'file': unknown option(s) {', '.join(sorted(options))}; it takes label, features, "
                           "drop, categorical, numeric, max_categories, top_categories, input_bits, fixed, test_data, "
@@ -124,7 +129,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
     if val_data is not None and test_data is None:
         raise ConfigError("--val-data needs --test-data too (else the test rows would come from the validation file)")
 
-    table = cached_table(_data_path(data))
+    table = _table(data)
     what = table.name
     label_j = _column(table, label, "--label", default=table.default_label)
     split_j = _column(table, split_column, "--split-column") if split_column is not None else None
@@ -144,7 +149,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
     parts = [table]
     for flag, extra in (("--test-data", test_data), ("--val-data", val_data)):
         if extra is not None:
-            other = cached_table(_data_path(extra))
+            other = _table(extra)
             for name in [table.names[label_j], *names]:
                 if name not in other.names:
                     raise DataError(f"{flag} {other.name}: no column {name!r} (the columns must match {what}'s)")
@@ -153,9 +158,17 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
             parts.append(other)
 
     label_cells = [cell_text(t.columns[t.names.index(table.names[label_j])]) for t in parts]
-    classes_all = np.unique(np.concatenate(label_cells))
+    if class_order is None:
+        classes_all = np.unique(np.concatenate(label_cells))
+        y_parts = [np.searchsorted(classes_all, cells).astype(np.int64) for cells in label_cells]
+    else:
+        classes_all = np.asarray(class_order, dtype=str)
+        index = {c: i for i, c in enumerate(classes_all.tolist())}
+        unknown = sorted(set(np.concatenate(label_cells).tolist()) - set(index))
+        if unknown:
+            raise DataError(f"{what}: label {unknown[0]!r} is not one of the classes {_shown(list(index))}")
+        y_parts = [np.array([index[c] for c in cells.tolist()], dtype=np.int64) for cells in label_cells]
     classes = tuple(str(c) for c in classes_all)
-    y_parts = [np.searchsorted(classes_all, cells).astype(np.int64) for cells in label_cells]
 
     # Row indices of each split within the concatenation of the files' rows.
     starts = np.cumsum([0] + [t.n_rows for t in parts])
@@ -170,7 +183,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
             train_idx, val_idx = np.arange(starts[0], starts[1]), np.arange(starts[2], starts[3])
             source = f"files: train {what}, val {parts[2].name}, test {parts[1].name}"
         else:
-            check_stratifiable(y_parts[0], what, classes)
+            check_stratifiable(y_parts[0], what, classes, three_way=False)
             train_idx, val_idx = _two_way(y_parts[0], rng, val_fraction, what)
             source = f"files: train/val {what} (val_fraction {val_fraction}, stratified), test {parts[1].name}"
         idx = {"train": train_idx, "val": val_idx, "test": test_idx}
@@ -227,7 +240,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
         description=f"{what}: {len(y_all)} rows, {len(maps)} features ({kinds['raw']} integer, "
                     f"{kinds['categorical']} categorical, {kinds['fixed']} fixed-point), label "
                     f"{table.names[label_j]!r} with {len(classes)} classes; split: {source}",
-        extra={"path": str(data), "label": table.names[label_j], "feature_names": names,
+        extra={"path": what if isinstance(data, Table) else str(data), "label": table.names[label_j], "feature_names": names,
                "inputs": inputs.to_dict(), "warnings": warnings, "split_source": source,
                "max_categories": max(max_categories, (top_categories or 0) + 1)})
 
@@ -281,6 +294,12 @@ def _suspect_columns(names: list[str], train_cols: list[np.ndarray], y: np.ndarr
 def _check_int(flag: str, value, lo: int, hi: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
         raise ConfigError(f"{flag}: expected an integer {lo}..{hi}, got {value!r}")
+
+
+def _table(data) -> Table:
+    """A Table as given, or the parsed table of a file (through the cache)."""
+    from hcl.tasks.cache import cached_table
+    return data if isinstance(data, Table) else cached_table(_data_path(data))
 
 
 def _data_path(data) -> Path:
@@ -386,15 +405,24 @@ def _split_column(table, j: int) -> np.ndarray:
 
 
 def _two_way(y: np.ndarray, rng: np.random.Generator, val_fraction: float, what: str):
+    """(train, val) row indices, stratified and seeded. The rows of a class with a single row stay in training
+    (a validation split cannot hold a class that training must also see); the validation split holds at least one
+    row of every other class."""
     from sklearn.model_selection import train_test_split
     if not 0 < val_fraction < 1:
         raise ConfigError(f"--val-fraction: need 0 < val_fraction < 1, got {val_fraction}")
     seed = int(rng.integers(0, 2**31 - 1))
+    single = np.bincount(y)[y] < 2
+    rows = np.flatnonzero(~single)
+    size = max(val_fraction, len(np.unique(y[rows])) / max(len(rows), 1))
     try:
-        tr, va = train_test_split(np.arange(len(y)), test_size=val_fraction, stratify=y, random_state=seed)
+        if size >= 1:
+            raise ValueError(f"{len(rows)} rows are too few for a validation row of each of "
+                             f"{len(np.unique(y[rows]))} classes")
+        tr, va = train_test_split(rows, test_size=size, stratify=y[rows], random_state=seed)
     except ValueError as exc:
         raise DataError(f"{what}: cannot split {len(y)} rows into stratified train/val: {exc}") from None
-    return tr, va
+    return (np.concatenate([tr, np.flatnonzero(single)]) if single.any() else tr), va
 
 
 def _row_name(parts, starts, i: int) -> str:
