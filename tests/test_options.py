@@ -27,7 +27,7 @@ def test_every_flag_of_hcl_evolve_comes_from_the_table():
     flags = {opt for p in command.params for opt in p.opts}
     from_table = {o.cli_flag for o in OPTIONS if o.cli_flag}
     assert from_table <= flags
-    assert flags - from_table == {"--config", "--resume", "--quiet"}
+    assert flags - from_table == {"--config", "--resume", "--overwrite", "--quiet"}
     help_text = CliRunner().invoke(main, ["evolve", "--help"]).output
     assert "Default: output-exact." in help_text           # the default the table declares, written by the CLI
 
@@ -75,8 +75,8 @@ def test_resume_accepts_exactly_the_resumable_options(tmp_path):
     for option in OPTIONS:
         if option.resumable or not option.cli_flag:
             continue
-        value = option.choices[0] if option.choices else "1"
-        r = CliRunner().invoke(main, ["evolve", "--resume", str(tmp_path), option.cli_flag, value])
+        value = [] if option.type is bool else [option.choices[0] if option.choices else "1"]
+        r = CliRunner().invoke(main, ["evolve", "--resume", str(tmp_path), option.cli_flag, *value])
         assert r.exit_code == 2 and f"{option.cli_flag} cannot change" in r.output, (option.name, r.output)
 
 
