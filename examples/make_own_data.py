@@ -1,4 +1,4 @@
-"""Write the "Your own data" example of the README: a small network-flow table as two CSV files.
+"""Write the "Your own data" example (README, docs/own-data.md): a small network-flow table as two CSV files.
 
     python examples/make_own_data.py DIR      -> DIR/flows.csv (train + validation rows), DIR/flows_test.csv
 
