@@ -276,28 +276,20 @@ def gather(values: dict[str, Any], base: dict[str, Any] | None = None) -> dict[s
     return d
 
 
-def reference_page() -> str:
-    """docs/options.md: every option in a table, written from OPTIONS (tests/test_docs.py keeps the page current;
-    regenerate with ``python -c "from hcl.evolve.options import reference_page as r; print(r(), end='')" >
-    docs/options.md``)."""
+def reference_table() -> str:
+    """Every option as a Markdown table: docs/options.md shows it (written at build time by
+    scripts/mkdocs_hooks.py)."""
     def cell(text: str) -> str:
         return str(text).replace("|", "\\|")
 
     def allowed(o: Option) -> str:
         if o.choices:
             return ", ".join(o.choices)
-        if o.low is None and o.high is None:
-            return ""
         lo = "" if o.low is None else ("> " if o.low_open else ">= ") + _num(o.low)
         hi = "" if o.high is None else "<= " + _num(o.high)
         return ", ".join(x for x in (lo, hi) if x)
 
-    lines = ["# Search options", "",
-             "Every option of `hcl evolve`, declared once in `hcl/evolve/options.py`: the flag, the key of a TOML "
-             "`[evolve]` table (`--config run.toml`), and the parameter of `hcl.LUTClassifier` (`-` where the "
-             "estimator has none: it takes the data as arrays). `--resume` may change only the options marked "
-             "resumable. This page is written from that table.", "",
-             "| TOML key | flag | estimator | type | default | allowed | resumable | what it does |",
+    lines = ["| TOML key | flag | estimator | type | default | allowed | resumable | what it does |",
              "|---|---|---|---|---|---|---|---|"]
     for o in OPTIONS:
         flag = o.cli_flag or "-"
@@ -308,4 +300,3 @@ def reference_page() -> str:
                      f"{'' if o.default is None else '`' + repr(o.default) + '`'} | {cell(allowed(o))} | "
                      f"{'yes' if o.resumable else ''} | {cell(o.help)} |")
     return "\n".join(lines) + "\n"
-
