@@ -52,6 +52,10 @@ RANK_SHARE = 0.1               # of the training split, held out to rank members
 MIN_RANK_ROWS = 50
 SEARCH_SHARE = 0.8             # of --time-limit for the architecture search (the rest: the genetic loop)
 MAX_HIDDEN_LAYERS = 2
+# A trained network reads fewer comparators than the probe that prices it before training (its learned mapping
+# repeats inputs; unread comparators cost nothing), so architectures priced up to this much over B are trained and
+# kept if their trained cost fits (digits, B = 300: members priced at B trained to ~220-230 LUTs).
+PROBE_SLACK = 1.4
 _GROUPS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64)
 _RATIOS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)      # hidden LUTs per output LUT
 
@@ -169,7 +173,7 @@ def fits(problem, luts: int, depth: int, limit: int | None = None) -> bool:
 
 
 def initial_archs(problem, rng: np.random.Generator, inputs: np.ndarray, B: int, n: int) -> list[Arch]:
-    """`n` architectures whose probe sizes spread over [B/4, B]: the grid of output groups x hidden ratios (one
+    """`n` architectures whose probe sizes spread over [B/4, PROBE_SLACK * B]: the grid of output groups x hidden ratios (one
     hidden layer, and two with the second half the first) priced, then one drawn per equal-width band of size."""
     n_classes, k = len(problem.classes), problem.config.k
     grid = set()
@@ -185,13 +189,13 @@ def initial_archs(problem, rng: np.random.Generator, inputs: np.ndarray, B: int,
     priced = []
     for arch in sorted(grid, key=lambda a: (a.hidden, a.group)):
         luts, depth = probe_cost(problem, inputs, arch)
-        if B / 4 <= luts <= B and fits(problem, luts, depth, B):
+        if B / 4 <= luts <= PROBE_SLACK * B and fits(problem, luts, depth, PROBE_SLACK * B):
             priced.append((luts, arch))
     if not priced:
         raise ConfigError(f"--arch-search: no architecture fits between {B // 4} and {B} LUTs with --max-depth "
                           f"{problem.config.max_depth}: raise --max-luts / --max-depth")
     priced.sort(key=lambda p: p[0])
-    edges = np.linspace(B / 4, B, n + 1)
+    edges = np.linspace(B / 4, PROBE_SLACK * B, n + 1)
     chosen = []
     for lo, hi in zip(edges[:-1], edges[1:]):
         band = [a for luts, a in priced if lo <= luts <= hi and a not in chosen]
@@ -236,7 +240,7 @@ class Plan:
 
 
 def plan(problem, data: SearchData, archs: list[Arch]) -> Plan:
-    """E, the full-fidelity epochs: what SEARCH_SHARE of --time-limit affords at the trainer's measured speed for
+    """E, the full-fidelity epochs: what SEARCH_SHARE of --time-limit affords (at least the default start's epochs) at the trainer's measured speed for
     the whole schedule (rung-0 trainings, the promoted members' continuations), else --train-epochs, else the
     default start's epochs."""
     config = problem.config
@@ -257,7 +261,8 @@ def plan(problem, data: SearchData, archs: list[Arch]) -> Plan:
                                                     for r in range(1, RUNGS + 1)]
     affordable = SEARCH_SHARE * config.time_limit / (lamarck.SECONDS_PER_SAMPLE_LUT * len(data.labels) * mean_luts)
     full = min(float(lamarck.MAX_DEFAULT_EPOCHS), affordable / sum(fractions))
-    return Plan(max(full, ETA ** RUNGS * 0.05), pop, gens)
+    # As a trained start: at least the default start's epochs (>= 4,000 steps: small data needs them).
+    return Plan(max(full, float(lamarck.start_config(config, len(data.labels), 0).epochs)), pop, gens)
 
 
 def _train_config(problem) -> TrainConfig:
@@ -338,7 +343,7 @@ def search(problem, rng: np.random.Generator, executor, log=None) -> tuple[list[
                 if child in seen:
                     continue
                 luts, depth = probe_cost(problem, inputs, child)
-                if fits(problem, luts, depth, B):
+                if fits(problem, luts, depth, PROBE_SLACK * B):
                     break
             else:
                 continue
