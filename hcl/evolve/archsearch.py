@@ -240,9 +240,9 @@ class Plan:
 
 
 def plan(problem, data: SearchData, archs: list[Arch]) -> Plan:
-    """E, the full-fidelity epochs: what SEARCH_SHARE of --time-limit affords (at least the default start's epochs) at the trainer's measured speed for
-    the whole schedule (rung-0 trainings, the promoted members' continuations), else --train-epochs, else the
-    default start's epochs."""
+    """E, the full-fidelity epochs: what SEARCH_SHARE of --time-limit affords at the trainer's measured speed for
+    the whole schedule (rung-0 trainings, the promoted members' continuations), at least the default start's epochs;
+    else --train-epochs, else the default start's epochs."""
     config = problem.config
     n_classes = len(problem.classes)
     pop, gens = config.arch_population, config.arch_generations
