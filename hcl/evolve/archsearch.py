@@ -13,19 +13,21 @@ from the validation front (and the test split is only reported). A member's trai
 Fidelity: successive halving with promotion by NSGA-II order (as multi-objective ASHA: Schmucker et al.,
 "Multi-objective Asynchronous Successive Halving", 2021), rule:
 
-1. rung 0: ``arch_population`` architectures spread over [B/4, B] (B = --max-luts; without one, the default
-   start's size), trained ``E / eta^R`` epochs from scratch, then ``arch_generations`` NSGA-II generations at
+1. rung 0: ``arch_population`` architectures whose pre-training price spreads over [B/4, 1.4 B] (B = --max-luts;
+   without one, the default start's size; a trained network reads fewer comparators than its probe, and its own
+   cost decides), trained ``E / eta^R`` epochs from scratch, then ``arch_generations`` NSGA-II generations at
    rung 0: binary tournament on (dominance, crowding), one mutation of the genome, the child trained from scratch
    at rung 0, survivors by NSGA-II;
 2. rung r -> r + 1 (r < R): the ``ceil(n / eta)`` best of rung r of at least B/4 LUTs by NSGA-II order (so the
-   promoted set spreads over the LUT axis) continue training (Lamarckian: the float tables, first-layer mapping and Adam moments carry on;
-   each rung runs its own learning-rate schedule) up to ``E / eta^(R - r - 1)`` epochs;
+   promoted set spreads over the LUT axis) continue training (Lamarckian: the float tables, first-layer mapping and
+   Adam moments carry on; each rung runs its own learning-rate schedule) up to ``E / eta^(R - r - 1)`` epochs;
    a promoted member whose rank-row accuracy drops keeps its earlier snapshot (early stopping, rung by rung);
 3. rung R (full fidelity, E epochs) members are the start population of the genetic loop that prunes and
    fine-tunes them (hcl.evolve.search), and enter the validation front.
 
-``eta = 2`` and ``R = 2`` (12 members -> 6 -> 3 at full fidelity: a front, not one network); ``E`` is what the time budget affords at the trainer's measured speed
-(lamarck.SECONDS_PER_SAMPLE_LUT; a count of work, not a clock, so a seed gives the same run on any machine).
+``eta = 2`` and ``R = 2`` (12 members -> 6 -> 3 at full fidelity: a front, not one network); ``E`` is what 80 % of
+the time budget affords at the trainer's measured speed (lamarck.SECONDS_PER_SAMPLE_LUT; a count of work, not a
+clock, so a seed gives the same run on any machine and executor), at least the default start's epochs.
 
 Every member is checked against --max-luts / --max-depth after training (the learned mapping chooses its own
 inputs, so the estimate before training is no bound); one over the limits is dropped.
@@ -173,8 +175,8 @@ def fits(problem, luts: int, depth: int, limit: int | None = None) -> bool:
 
 
 def initial_archs(problem, rng: np.random.Generator, inputs: np.ndarray, B: int, n: int) -> list[Arch]:
-    """`n` architectures whose probe sizes spread over [B/4, PROBE_SLACK * B]: the grid of output groups x hidden ratios (one
-    hidden layer, and two with the second half the first) priced, then one drawn per equal-width band of size."""
+    """`n` architectures whose probe sizes spread over [B/4, PROBE_SLACK * B]: the grid of output groups x hidden
+    ratios (one hidden layer, and two with the second half the first) priced, then one drawn per equal-width band of size."""
     n_classes, k = len(problem.classes), problem.config.k
     grid = set()
     for g in _GROUPS:
