@@ -176,7 +176,8 @@ def fits(problem, luts: int, depth: int, limit: int | None = None) -> bool:
 
 def initial_archs(problem, rng: np.random.Generator, inputs: np.ndarray, B: int, n: int) -> list[Arch]:
     """`n` architectures whose probe sizes spread over [B/4, PROBE_SLACK * B]: the grid of output groups x hidden
-    ratios (one hidden layer, and two with the second half the first) priced, then one drawn per equal-width band of size."""
+    ratios (one hidden layer, and two with the second half the first) priced, then one drawn per equal-width band
+    of size."""
     n_classes, k = len(problem.classes), problem.config.k
     grid = set()
     for g in _GROUPS:
