@@ -26,7 +26,7 @@ Fidelity: successive halving with promotion by NSGA-II order (as multi-objective
    fine-tunes them (hcl.evolve.search), and enter the validation front.
 
 ``eta = 2`` and ``R = 2`` (12 members -> 6 -> 3 at full fidelity: a front, not one network); ``E`` is what 80 % of
-the time budget affords at the trainer's measured speed (lamarck.SECONDS_PER_SAMPLE_LUT; a count of work, not a
+the time budget affords at the trainer's measured speed (lamarck.STEP_COST; a count of work, not a
 clock, so a seed gives the same run on any machine and executor), at least the default start's epochs.
 
 Every member is checked against --max-luts / --max-depth after training (the learned mapping chooses its own
@@ -249,20 +249,22 @@ def plan(problem, data: SearchData, archs: list[Arch]) -> Plan:
     config = problem.config
     n_classes = len(problem.classes)
     pop, gens = config.arch_population, config.arch_generations
-    mean_luts = float(np.mean([a.n_luts(n_classes) for a in archs]))
     if config.train_epochs is not None:
         return Plan(float(config.train_epochs), pop, gens)
     if config.time_limit is None:
         base = lamarck.start_config(config, len(data.labels), 0).epochs
         return Plan(float(base), pop, gens)
-    # Work in (LUT x sample x epoch) units: rung 0 trains every member it sees E / ETA^R epochs, rung r the members
-    # promoted to it from E / ETA^(R - r + 1) to E / ETA^(R - r) epochs.
+    # Work in member-epochs: rung 0 trains every member it sees E / ETA^R epochs, rung r the members promoted to it
+    # from E / ETA^(R - r + 1) to E / ETA^(R - r) epochs. An epoch of the mean member costs steps x STEP_COST.
     n = [pop]                                   # promotion starts from the rung-0 population
     for _ in range(RUNGS):
         n.append(math.ceil(n[-1] / ETA))
     fractions = [pop * (1 + gens) / ETA ** RUNGS] + [n[r] * (ETA ** r - ETA ** (r - 1)) / ETA ** RUNGS
                                                     for r in range(1, RUNGS + 1)]
-    affordable = SEARCH_SHARE * config.time_limit / (lamarck.SECONDS_PER_SAMPLE_LUT * len(data.labels) * mean_luts)
+    step = float(np.mean([lamarck.step_seconds(problem.encoder.n_bits, list(a.hidden), a.n_luts(n_classes),
+                                               config.train_batch) for a in archs]))
+    epoch_seconds = step * max(1, len(data.labels) // config.train_batch)
+    affordable = SEARCH_SHARE * config.time_limit / epoch_seconds
     full = min(float(lamarck.MAX_DEFAULT_EPOCHS), affordable / sum(fractions))
     # As a trained start: at least the default start's epochs (>= 4,000 steps: small data needs them).
     return Plan(max(full, float(lamarck.start_config(config, len(data.labels), 0).epochs)), pop, gens)

@@ -20,6 +20,11 @@ from hcl.train.model import spread_wiring
 # project's 2-core machine (benchmarks/bench_train.py: 1,500 LUT6 on MNIST's 50,000 samples, 12.3 s an epoch).
 # Only the number of epochs derives from it, so a run stays the same on any machine for the same options.
 SECONDS_PER_SAMPLE_LUT = 12.3 / (50_000 * 1_500)
+# CPU seconds per Adam step of 32 samples: a + b * LUTs + c * n_inputs * first-layer LUTs (the learned mapping),
+# fitted on this project's 2-core machine under load (benchmarks/bench_step_cost.py, 2026-12-06: 60 and 784 inputs,
+# 20-900 LUTs, within ~15 % of 7 of 8 points). The architecture search plans its work with it: small networks are
+# dominated by the per-step constant, which SECONDS_PER_SAMPLE_LUT leaves out (sipm members ran 1.7x over plan).
+STEP_COST = (3.5e-4, 1.0e-6, 1.02e-8)
 MAX_DEFAULT_EPOCHS = 30          # DWN's MNIST schedule: 30 epochs
 
 
@@ -34,6 +39,12 @@ def start_config(config, n_samples: int, n_luts: int = 0) -> TrainConfig:
             affordable = 0.5 * config.time_limit / (SECONDS_PER_SAMPLE_LUT * n_samples * n_luts)
             epochs = max(epochs, min(float(MAX_DEFAULT_EPOCHS), float(int(affordable))))
     return TrainConfig(epochs=epochs, batch_size=config.train_batch, lr=config.train_lr).validate()
+
+
+def step_seconds(n_inputs: int, hidden: list[int], n_luts: int, batch: int = 32) -> float:
+    """STEP_COST's estimate of one Adam step, scaled to the batch size."""
+    a, b, c = STEP_COST
+    return (a + b * n_luts + c * n_inputs * (hidden[0] if hidden else n_luts)) * batch / 32
 
 
 def tune_config(config, n_samples: int) -> TrainConfig:
