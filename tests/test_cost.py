@@ -274,3 +274,60 @@ def test_a_size_never_measured_says_so(monkeypatch):
     monkeypatch.setattr(cost, "ERROR_BANDS", {"k2-4": ((0, 40, -10, 20, 3),), "k5-6": ((0, 40, -5, 5, 2),)})
     assert cost.error_band(39, 6)["designs"] == 2 and cost.error_band(40, 6) is None
     assert "model error at this size not measured" in cost.describe_estimate(40, 3)
+
+
+def _slow_encoder_cost(enc: dict) -> tuple[int, int]:
+    """encoder_cost by its definition, one comparator at a time: logic comparators (words of at most
+    LOGIC_CHUNKS chunks) cost comparator_cost(comparator_bits(...)); wider words share carry-chain chunks."""
+    n = enc["n_features"]
+    widths = enc["input_width"] if isinstance(enc["input_width"], list) else [enc["input_width"]] * n
+    signs = enc["signed"] if isinstance(enc["signed"], list) else [enc["signed"]] * n
+    luts = levels = 0
+    carry = []
+    for f, op, t in enc["bits"]:
+        if -(-widths[f] // cost.CHUNK_BITS) > cost.LOGIC_CHUNKS:
+            carry.append([f, op, t])
+            continue
+        lut, level = cost.comparator_cost(cost.comparator_bits(t, widths[f], op, signs[f]))
+        luts, levels = luts + lut, max(levels, level)
+    if carry:
+        chunk_luts, chunk_levels = cost._carry_encoder_cost(carry, widths, signs)
+        luts, levels = luts + chunk_luts, max(levels, chunk_levels)
+    return luts, levels
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_encoder_cost_equals_the_sum_of_its_comparators(seed):
+    """The vectorized encoder price against its definition, on random encoders: widths 1..18 (logic and carry
+    chains), signed and unsigned, >= and ==, thresholds inside, at and beyond either end of the word."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 6))
+    widths = [int(w) for w in rng.integers(1, 19, size=n)]
+    signs = [bool(s) for s in rng.integers(0, 2, size=n)]
+    bits = []
+    for _ in range(int(rng.integers(1, 25))):
+        f = int(rng.integers(n))
+        lo, hi = (-(1 << (widths[f] - 1)), 1 << (widths[f] - 1)) if signs[f] else (0, 1 << widths[f])
+        t = int(rng.choice([lo, hi, lo - 1, hi + 1, int(rng.integers(lo, hi + 1)), int(rng.integers(lo, hi + 1))
+                            & ~((1 << int(rng.integers(0, widths[f]))) - 1)]))
+        bits.append([f, ">=" if rng.random() < 0.8 else "==", t])
+    enc = {"n_features": n, "input_width": widths, "signed": signs, "bits": bits}
+    assert cost.encoder_cost(enc) == _slow_encoder_cost(enc)
+    used = rng.random(len(bits)) < 0.5
+    kept = dict(enc, bits=[b for b, u in zip(bits, used) if u])
+    assert cost.encoder_cost(enc, used) == (_slow_encoder_cost(kept) if kept["bits"] else (0, 0))
+
+
+def test_carry_chain_chunks_by_hand():
+    """18-bit words (3 chunks of 6 bits): 2 LUTs per zero chunk, 2.25 per other, equal chunks shared per feature."""
+    unsigned = {"n_features": 2, "input_width": 18, "signed": False,
+                "bits": [[0, ">=", 1 << 12],                 # chunks 1, 0, 0: one non-zero, two zero
+                         [0, ">=", (1 << 12) | 5],           # chunks 1, 0, 5: shares 1 and the middle 0
+                         [1, ">=", 0],                       # constant: no chunk
+                         [1, "==", 5]]}                      # ==: chunks 0, 0, 5 coded apart from >='s
+    # feature 0: (c0, 1), (c1, 0), (c2, 0), (c2, 5) -> 2 zero + 2 non-zero; feature 1 ==: 3 non-zero (-1, -1, -6)
+    assert cost.encoder_cost(unsigned) == (round(2 * 2.0 + 2 * 2.25 + 3 * 2.25), 1)
+    signed = {"n_features": 1, "input_width": 18, "signed": True, "bits": [[0, ">=", -1]]}
+    # -1 + 2**17 = 0b011111_111111_111111: three non-zero chunks
+    assert cost.encoder_cost(signed) == (round(3 * 2.25), 1)
+    assert cost.encoder_cost({**signed, "bits": [[0, ">=", -(1 << 17)]]}) == (0, 0)    # always true

@@ -595,3 +595,80 @@ def test_dask_local_workers_are_bounded_before_any_work():
     assert parse_executor(f"dask-local:{max_local_workers()}")[1] == max_local_workers()
     with pytest.raises(ConfigError, match="dask-local:N with 1 <= N <="):
         parse_executor("dask-local:100000")
+
+
+def test_reference_layer_outputs_are_bool_whatever_the_input_dtype():
+    """The golden model's documented types: every layer's output bool [n, size], also for 0/1 integer input."""
+    from hcl.reference import class_scores, layer_outputs
+    rng = np.random.default_rng(0)
+    net = random_network(rng, 3, 7, [5, 4], 2)
+    bits = rng.integers(0, 2, size=(30, 7))
+    outs = layer_outputs(net, bits)
+    assert [o.dtype for o in outs] == [np.dtype(bool)] * 3
+    assert [o.shape for o in outs] == [(30, 7), (30, 5), (30, 4)]
+    assert np.array_equal(class_scores(net, bits), class_scores(net, bits.astype(bool)))
+
+
+# ---- every message says what to fix --------------------------------------------------------------------------------
+@pytest.fixture
+def table_files(tmp_path):
+    rows = ["a,b,f,colour,label"] + [f"{i % 50},{i % 7},{i / 100:.2f},{['red', 'none', 'blue'][i % 3]},{'xy'[i % 2]}"
+                                      for i in range(500)]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    test = ["a,b,f,colour,label"] + [f"{i % 50},{'oops' if i == 4 else i % 7},{i / 100},red,{'xy'[i % 2]}"
+                                     for i in range(60)]
+    (tmp_path / "test.csv").write_text("\n".join(test) + "\n")
+    for name, cell in (("dash", "-"), ("comma", '"1,234.5"')):
+        body = [f"{i % 50},{cell if i == 3 else i / 100},{'xy'[i % 2]}" for i in range(100)]
+        (tmp_path / f"{name}.csv").write_text("a,f,label\n" + "\n".join(body) + "\n")
+    (tmp_path / "bom.toml").write_bytes("\ufeff[evolve]\ntask = \"tiny\"\nk = 4\nlayers = [8]\n".encode())
+    return tmp_path
+
+
+_BASE = ["--label", "label", "--generations", "1", "--population", "4", "--luts", "4", "--layers", "8",
+         "--group-size", "2", "--quiet"]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--data", "d.csv"], "'none' reads as a missing value; if it is a category, say so with --categorical colour"),
+    (["--data", "d.csv", "--categorical", "colour", "--features", "a,b", "--drop", "a"],
+     "column 'a' is given to both --features and --drop"),
+    (["--data", "d.csv", "--categorical", "colour", "--test-data", "test.csv", "--test-fraction", "0.2"],
+     "--test-fraction and --test-data both say which rows are test rows"),
+    (["--data", "d.csv", "--categorical", "colour", "--split-column", "a", "--val-fraction", "0.2"],
+     "--val-fraction and --split-column"),
+    (["--data", "d.csv", "--categorical", "colour", "--trainer", "none", "--train-epochs", "2"],
+     "--train-epochs: the epochs of the gradient trainer, but --trainer is none"),
+    (["--data", "d.csv", "--categorical", "colour", "--fixed", "f=8:4,f=8:2"], "column 'f' is given two formats"),
+    (["--data", "dash.csv"], "column 'f', line 5: '-' is not a number, though the column's other values are"),
+    (["--data", "comma.csv"], "column 'f', line 5: '1,234.5' is not a number, though the column's other values are"),
+    (["--data", "d.csv", "--categorical", "colour", "--test-data", "test.csv"],
+     "--test-data test.csv: column 'b', line 6: 'oops' is not a number, but the column holds numbers in d.csv"),
+])
+def test_unclear_and_contradictory_own_data_options_are_one_line_errors(table_files, monkeypatch, args, says):
+    from click.testing import CliRunner
+    from hcl.cli import main
+    monkeypatch.chdir(table_files)
+    r = CliRunner().invoke(main, ["evolve", "--task", "file", *_BASE, "--out", "run", *args])
+    assert r.exit_code == 2 and says in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert not (table_files / "run").exists()
+
+
+def test_a_category_spelled_none_is_read_with_categorical(table_files):
+    ds = load_file(data=table_files / "d.csv", label="label", categorical="colour")
+    colour = next(c for c in ds.extra["inputs"]["features"] if c["name"] == "colour")
+    assert colour["values"] == ["blue", "none", "red"]
+
+
+def test_a_fixed_format_that_clips_rows_warns_with_the_share_clipped(tmp_path):
+    rows = [f"{i % 50},{i / 100:.2f},{'xy'[i % 2]}" for i in range(500)]
+    (tmp_path / "fx.csv").write_text("a,f,label\n" + "\n".join(rows) + "\n")
+    ds = load_file(data=tmp_path / "fx.csv", label="label", fixed="f=2:0")     # codes 0..3; values reach 4.99
+    assert any("--fixed f=2:0:0 clips 100 of 500 rows (20.0 %" in w for w in ds.extra["warnings"])
+    fine = load_file(data=tmp_path / "fx.csv", label="label", fixed="f=3:0")
+    assert not any("clips" in w for w in fine.extra["warnings"])
+
+
+def test_a_config_file_with_a_byte_order_mark_is_read(table_files):
+    from hcl.evolve.config import load_toml
+    assert load_toml(table_files / "bom.toml")["task"] == "tiny"

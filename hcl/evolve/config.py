@@ -68,6 +68,9 @@ class _Rules:
             self.trainer = DEFAULT_TRAINER.get(self.task, "none")
         if self.augment is None:
             self.augment = DEFAULT_AUGMENT.get(self.task, "none") if self.trainer == "efd" else "none"
+        if self.train_epochs is not None and self.trainer == "none":
+            raise ConfigError("--train-epochs: the epochs of the gradient trainer, but --trainer is none: add "
+                              "--trainer efd or drop --train-epochs")
         if self.augment != "none" and self.trainer == "none":
             raise ConfigError(f"--augment {self.augment}: the copies train the gradient trainer; add --trainer efd "
                               "or drop --augment")
@@ -121,7 +124,7 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """Options from a TOML file: keys at the top level or under [evolve]; dashes and underscores both accepted."""
     p = Path(path)
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        raw = tomllib.loads(p.read_text(encoding="utf-8-sig"))    # a BOM (Windows editors) is no TOML error
     except FileNotFoundError:
         raise ConfigError(f"--config: {p} does not exist") from None
     except (OSError, UnicodeDecodeError) as e:

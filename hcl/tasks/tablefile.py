@@ -54,6 +54,15 @@ class Table:
         return f"{self.row_word} {i + self.first_row}"
 
 
+MARKER_AS_CATEGORY = "reads as a missing value; if it is a category"   # a problem --categorical resolves
+
+
+def usable(table: Table, j: int, categorical: bool) -> bool:
+    """Column j can be read: no problem, or a missing-value word in a text column the user declared categorical."""
+    return j not in table.problems or (categorical and table.columns[j] is not None
+                                       and MARKER_AS_CATEGORY in table.problems[j])
+
+
 MAX_COLUMNS = 100_000     # far above any task here (MNIST: 785); a bound on what a header can make hcl build
 
 
@@ -146,9 +155,14 @@ def _parse_column(name: str, cells: tuple[str, ...], what: str) -> tuple[np.ndar
     stripped = [c.strip() for c in cells]
     for i, c in enumerate(stripped):
         if len(c) <= _MARKER_LEN and c.lower() in MISSING_MARKERS:
-            shown = repr(c) if c else "an empty cell"
-            return None, (f"{what}: column {name!r}, line {i + 2}: missing or non-finite value ({shown}); "
-                          "clean or impute it first, or leave the column out with --drop")
+            if not c:
+                return None, (f"{what}: column {name!r}, line {i + 2}: missing value (an empty cell); clean or "
+                              "impute it first, or leave the column out with --drop")
+            # A word such as 'none' may be a category of a text column: the column is kept, and --categorical
+            # NAME (the user's word that it is one) accepts it (MARKER_AS_CATEGORY).
+            return np.array(stripped, dtype=str), (
+                f"{what}: column {name!r}, line {i + 2}: {c!r} reads as a missing value; if it is a category, "
+                f"say so with --categorical {name}; else clean or impute it, or leave the column out with --drop")
     return np.array(stripped, dtype=str), None
 
 

@@ -32,9 +32,9 @@ import numpy as np
 
 from hcl.errors import ConfigError, DataError
 from hcl.tasks import Dataset, register
-from hcl.tasks.columns import (FRAC_LIMIT, MAX_CODE_BITS, ColumnMap, InputMap, cell_text, compact,
-                               fit_categorical, fit_fixed)
-from hcl.tasks.tablefile import Table
+from hcl.tasks.columns import (FRAC_LIMIT, MAX_CODE_BITS, ColumnMap, InputMap, _numeric_cells, cell_text,
+                               compact, fit_categorical, fit_fixed)
+from hcl.tasks.tablefile import Table, usable
 
 
 # ---- splitting (shared by every task in this package) -----------------------------------------------------------
@@ -97,13 +97,17 @@ DEFAULT_MAX_CATEGORIES = 32
 SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "valid": "val", "test": "test"}
 
 
+DEFAULT_FRACTION = 0.15      # --val-fraction and --test-fraction when not given
+
+
 @register("file")
 def load_file(seed: int = 0, data=None, label: str | int | None = None, features=None, drop=None,
               categorical=None, numeric=None, max_categories: int = DEFAULT_MAX_CATEGORIES,
               top_categories: int | None = None, input_bits: int | None = None, fixed=None, test_data=None,
               val_data=None,
-              split_column: str | int | None = None, val_fraction: float = 0.15, test_fraction: float = 0.15,
-              class_order: Sequence[str] | None = None, **options) -> Dataset:
+              split_column: str | int | None = None, val_fraction: float | None = None,
+              test_fraction: float | None = None, class_order: Sequence[str] | None = None,
+              **options) -> Dataset:
     """The user's own table (module docstring of hcl.tasks.tablefile for the file formats; hcl.tasks.columns for
     how each column becomes the word the hardware reads).
 
@@ -119,6 +123,15 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
         _check_int("--top-categories", top_categories, 1, 1 << 16)
     if input_bits is not None:
         _check_int("--input-bits", input_bits, 1, MAX_CODE_BITS)
+    # A fraction says how to cut rows the other split options already give: both would be one ignored.
+    for flag, given, other in (("--test-fraction", test_fraction, "--test-data" if test_data is not None else
+                                 "--split-column" if split_column is not None else None),
+                               ("--val-fraction", val_fraction, "--val-data" if val_data is not None else
+                                "--split-column" if split_column is not None else None)):
+        if given is not None and other is not None:
+            raise ConfigError(f"{flag} and {other} both say which rows are {flag[2:-9]} rows: give one of them")
+    val_fraction = DEFAULT_FRACTION if val_fraction is None else val_fraction
+    test_fraction = DEFAULT_FRACTION if test_fraction is None else test_fraction
     for flag, fraction in (("--val-fraction", val_fraction), ("--test-fraction", test_fraction)):
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
             raise ConfigError(f"{flag}: expected a number between 0 and 1, got {fraction!r}")
@@ -142,7 +155,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
     if both:
         raise ConfigError(f"column {sorted(both)[0]!r} is given both to --categorical and --numeric")
     for j in [label_j, *feature_js, *([split_j] if split_j is not None else [])]:
-        if j in table.problems:
+        if not usable(table, j, j in feature_js and table.names[j] in cat_set):
             raise DataError(table.problems[j])
 
     # Other files of the same columns: the test (and validation) rows.
@@ -153,8 +166,15 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
             for name in [table.names[label_j], *names]:
                 if name not in other.names:
                     raise DataError(f"{flag} {other.name}: no column {name!r} (the columns must match {what}'s)")
-                if other.names.index(name) in other.problems:
+                if not usable(other, other.names.index(name), name in cat_set):
                     raise DataError(other.problems[other.names.index(name)])
+                mine, theirs = table.columns[table.names.index(name)], other.columns[other.names.index(name)]
+                if mine is not None and theirs is not None and mine.dtype.kind in "iuf" \
+                        and theirs.dtype.kind in "US" and name not in cat_set:
+                    i = int(np.flatnonzero(~_numeric_cells(theirs))[0])
+                    raise DataError(f"{flag} {other.name}: column {name!r}, {other.row(i)}: {str(theirs[i])!r} is not "
+                                    f"a number, but the column holds numbers in {what}: fix that cell, or say "
+                                    f"--categorical {name} if the column is categories")
             parts.append(other)
 
     label_cells = [cell_text(t.columns[t.names.index(table.names[label_j])]) for t in parts]
@@ -211,6 +231,8 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
             if text:
                 raise DataError(_first_text_cell(col, name, parts, starts, "--fixed"))
             cmap = declared[name]
+        elif text and name not in cat_set and name not in num_set and _mostly_numbers(col):
+            raise DataError(_first_text_cell(col, name, parts, starts, None))
         elif name in cat_set or (text and name not in num_set):
             cmap = fit_categorical(name, col[main_rows], train_rows[train_rows < starts[1]], max_categories,
                                    top_categories, what)
@@ -226,6 +248,8 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
     X = np.column_stack([m.apply(columns[m.name], what, lambda i: _row_name(parts, starts, i)) for m in maps])
     warnings += _suspect_columns(names, [columns[n][idx["train"]] for n in names], y_all[idx["train"]])
     for m in maps:
+        if m.kind == "fixed" and m.name in declared:
+            warnings += _clipped(m, columns[m.name])
         if m.kind == "fixed":
             codes = X[idx["train"], names.index(m.name)]
             if codes.min() == codes.max():
@@ -243,6 +267,20 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
         extra={"path": what if isinstance(data, Table) else str(data), "label": table.names[label_j], "feature_names": names,
                "inputs": inputs.to_dict(), "warnings": warnings, "split_source": source,
                "max_categories": max(max_categories, (top_categories or 0) + 1)})
+
+
+def _clipped(m: ColumnMap, col: np.ndarray) -> list[str]:
+    """A warning when --fixed's format clips rows of the data (their codes saturate at 0 or 2**BITS - 1)."""
+    scaled = np.floor(col.astype(np.float64) * 2.0 ** m.frac) - m.offset
+    top = (1 << m.bits) - 1
+    low, high = int((scaled < 0).sum()), int((scaled > top).sum())
+    if not low and not high:
+        return []
+    n = len(col)
+    return [f"column {m.name!r}: --fixed {m.name}={m.bits}:{m.frac}:{m.offset} clips {low + high} of {n} rows "
+            f"({100 * (low + high) / n:.1f} %: {low} below code 0, {high} above {top}; the values span "
+            f"{float(col.min()):g}..{float(col.max()):g}): the hardware's format loses them; check BITS, FRAC and "
+            "OFFSET"]
 
 
 def _fixed_formats(table, value) -> dict:
@@ -263,6 +301,8 @@ def _fixed_formats(table, value) -> dict:
         _check_int(f"--fixed {name}: FRAC", frac, -FRAC_LIMIT, FRAC_LIMIT)
         _check_int(f"--fixed {name}: OFFSET", offset, -2**62, 2**62)
         column = table.names[_column(table, name.strip(), "--fixed")]
+        if column in out:
+            raise ConfigError(f"--fixed: column {column!r} is given two formats; give each column one")
         out[column] = ColumnMap(column, "fixed", bits=bits, frac=frac, offset=offset)
     return out
 
@@ -367,6 +407,9 @@ def _feature_columns(table, features, drop, label_j: int, split_j: int | None) -
     dropped = {_column(table, r, "--drop") for r in _refs(drop, "--drop")}
     if label_j in dropped:
         raise ConfigError(f"--drop: {table.names[label_j]!r} is the label column")
+    both = [j for j in js if j in dropped] if features is not None else []
+    if both:
+        raise ConfigError(f"column {table.names[both[0]]!r} is given to both --features and --drop: keep it in one")
     js = [j for j in dict.fromkeys(js) if j not in dropped]
     if not js:
         raise DataError(f"{what}: no feature columns left besides the label {table.names[label_j]!r}")
@@ -383,14 +426,25 @@ def _joined(parts, name: str) -> np.ndarray:
     return np.concatenate(cols)
 
 
-def _first_text_cell(col: np.ndarray, name: str, parts, starts, flag: str) -> str:
-    for i, cell in enumerate(col.tolist()):
-        try:
-            float(cell)
-        except ValueError:
-            return (f"column {name!r}, {_row_name(parts, starts, i)}: {cell!r} is not a number, but {flag} "
-                    f"{name} says the column holds numbers")
-    return f"column {name!r}: not numeric"
+def _mostly_numbers(col: np.ndarray) -> bool:
+    """A text column whose cells are numbers but for a few (at most 5 % of its distinct values): a stray '-' or
+    '1,234.5' rather than categories."""
+    values = np.unique(col)
+    return len(values) > 2 and (~_numeric_cells(values)).sum() <= max(1, len(values) // 20)
+
+
+def _first_text_cell(col: np.ndarray, name: str, parts, starts, flag: str | None) -> str:
+    bad = np.flatnonzero(~_numeric_cells(col))
+    if not len(bad):
+        return f"column {name!r}: not numeric"
+    i = int(bad[0])
+    more = f" (and {len(bad) - 1} more cells)" if len(bad) > 1 else ""
+    if flag is None:
+        return (f"column {name!r}, {_row_name(parts, starts, i)}: {str(col[i])!r} is not a number, though the "
+                f"column's other values are{more}: fix that cell (a thousands separator? a placeholder?), or say "
+                f"--categorical {name} if it is a category")
+    return (f"column {name!r}, {_row_name(parts, starts, i)}: {str(col[i])!r} is not a number{more}, but {flag} "
+            f"{name} says the column holds numbers")
 
 
 def _split_column(table, j: int) -> np.ndarray:
@@ -452,7 +506,7 @@ def rows_for_network(path, inputs: dict | None, n_features: int, classes: Sequen
         if missing:
             raise DataError(f"{what}: no column {missing[0]!r}; the network reads {_shown(imap.names)}")
         for c in imap.columns:
-            if table.names.index(c.name) in table.problems:
+            if not usable(table, table.names.index(c.name), c.kind == "categorical"):
                 raise DataError(table.problems[table.names.index(c.name)])
         X = np.column_stack([c.apply(table.columns[table.names.index(c.name)], what, table.row)
                              for c in imap.columns])
