@@ -7,7 +7,7 @@ STAMP := $(VENV)/.hcl-installed
 TOOLS_STAMP := $(VENV)/.hcl-tools
 DEMO_DIR ?= runs/demo
 
-.PHONY: install setup tools demo test sim bench clean
+.PHONY: install setup tools demo test sim bench docs clean
 
 install setup: $(STAMP) $(TOOLS_STAMP)
 
@@ -59,6 +59,10 @@ sim: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_eval.py
+
+# The user guide (docs/, mkdocs.yml) as HTML in build/site; no network needed.
+docs: install
+	$(BIN)/mkdocs build --strict --site-dir build/site
 
 clean:
 	rm -rf $(VENV) runs sim_build results.xml .pytest_cache

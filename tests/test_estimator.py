@@ -4,6 +4,7 @@ to the CSV path, the CLI and the API giving the same network, one-line errors on
 from __future__ import annotations
 
 import pickle
+import shutil
 
 import numpy as np
 import pytest
@@ -189,7 +190,8 @@ def test_load_reads_a_builtin_task_network_and_predicts_its_raw_words():
 
 
 @needs_ghdl
-def test_hardware_methods_emit_simulate_and_prove(tmp_path):
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys is not installed (make install): no proof, no synthesis")
+def test_hardware_methods_emit_simulate_prove_and_synthesize(tmp_path):
     X, y = frame(150)
     clf = LUTClassifier(**SMALL).fit(X, y)
     design = clf.to_vhdl(tmp_path / "rtl", X.iloc[:40], registers="layer")
@@ -198,6 +200,8 @@ def test_hardware_methods_emit_simulate_and_prove(tmp_path):
     assert sim.passed and sim.vectors == 40 and sim.mismatches == 0
     proof = clf.verify(tmp_path / "rtl", timeout=300)
     assert proof.proved, proof.lines()
+    synth = clf.synth(tmp_path / "rtl", target="xilinx")
+    assert synth.luts > 0 and synth.target == "xilinx" and any("LUT" in line for line in synth.lines())
     clf.to_vhdl(tmp_path / "random")                       # no rows: random words chosen for table coverage
     assert clf.simulate(tmp_path / "random").vectors > 1
     other = LUTClassifier(**{**SMALL, "random_state": 1}).fit(X, y)
