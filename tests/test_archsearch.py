@@ -160,9 +160,20 @@ def test_same_seed_same_run_and_resume_equals_uninterrupted(tmp_path):
     assert [n.to_dict()["layers"] for n in resumed.pareto] == [n.to_dict()["layers"] for n in full.pareto]
 
 
-def test_dask_trains_the_same_members_as_local():
+def test_dask_trains_the_same_members_as_local(monkeypatch):
+    """Also when early stopping keeps a member's earlier snapshot (forced at rung 1 here): the next rung must
+    continue that snapshot's own state on every executor."""
     pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'hcl[cluster]')")
     from hcl.evolve.executors import DaskExecutor
+    real = archsearch._member
+
+    def worse_at_rung1(problem, data, arch, model, epochs):
+        m = real(problem, data, arch, model, epochs)
+        if epochs == pytest.approx(40 / archsearch.ETA):
+            m.rank_accuracy = 0.0
+        return m
+
+    monkeypatch.setattr(archsearch, "_member", worse_at_rung1)
     problem = Problem(config())
     local, _ = archsearch.search(problem, np.random.default_rng(5), LocalExecutor())
     executor = DaskExecutor(problem, n_workers=2)

@@ -35,6 +35,7 @@ inputs, so the estimate before training is no bound); one over the limits is dro
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, replace
 
@@ -107,7 +108,9 @@ class TrainTask:
 
 def run_task(rows: np.ndarray, labels: np.ndarray, task: TrainTask) -> TrainableNetwork:
     rng = np.random.default_rng(task.seed)
-    model = task.model
+    # A copy: the member being continued keeps its own state (early stopping may return to it), on every executor
+    # alike -- a Dask worker trains a copy anyway.
+    model = copy.deepcopy(task.model)
     if model is None:
         model = TrainableNetwork.random(rng, task.k, task.n_inputs, list(task.arch.hidden), task.arch.group,
                                         task.n_classes)
