@@ -109,3 +109,24 @@ def test_installed_wheel_runs_the_flow(venv, tmp_path):
                     "not simulated")
     out = run(venv, tmp_path, hcl, "sim", "rtl")
     assert "40 of 40 checked bit-exact" in out, out
+
+
+def test_the_wheel_declares_ranges_and_the_lock_pins_them(wheel):
+    """Installed into a user's environment, hcl states ranges (no exact pins); make install's lock pins every one
+    of them (and torch to the CPU build the Makefile installs)."""
+    import re
+    import tomllib
+    meta = zipfile.ZipFile(wheel).read("hcl-0.1.0.dist-info/METADATA").decode()
+    requires = re.findall(r"^Requires-Dist: (.+)$", meta, flags=re.M)
+    assert requires and not [r for r in requires if "==" in r.split(";")[0]], requires
+    assert "Requires-Python: >=3.11" in meta
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + [d for extra in project["optional-dependencies"].values() for d in extra]
+    lock = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            lock[re.sub(r"[-_.]+", "-", name).lower()] = version
+    names = [re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", d).group()).lower() for d in declared]
+    assert [n for n in names if n not in lock] == []
+    assert lock["torch"] == "2.13.0" and "torch==2.13.0" in (ROOT / "Makefile").read_text()
