@@ -331,3 +331,64 @@ def test_carry_chain_chunks_by_hand():
     # -1 + 2**17 = 0b011111_111111_111111: three non-zero chunks
     assert cost.encoder_cost(signed) == (round(3 * 2.25), 1)
     assert cost.encoder_cost({**signed, "bits": [[0, ">=", -(1 << 17)]]}) == (0, 0)    # always true
+
+
+@pytest.mark.parametrize("threshold, width, op, signed, bits", [
+    (5, 8, "==", False, 8), (0, 8, "==", False, 8),                  # == reads the whole word
+    (256, 8, ">=", False, 0), (255, 8, ">=", False, 8), (1, 8, ">=", False, 8),
+    (128, 8, ">=", False, 1), (192, 8, ">=", False, 2), (0, 8, ">=", False, 0), (-1, 8, ">=", False, 0),
+    (0, 8, ">=", True, 1), (-128, 8, ">=", True, 0), (128, 8, ">=", True, 0), (127, 8, ">=", True, 8),
+    (-64, 8, ">=", True, 2),
+])
+def test_comparator_bits_by_hand(threshold, width, op, signed, bits):
+    assert cost.comparator_bits(threshold, width, op, signed) == bits
+
+
+@pytest.mark.parametrize("bits, luts_levels", [(0, (0, 0)), (1, (0, 0)), (2, (1, 1)), (6, (1, 1)), (7, (2, 2)),
+                                              (11, (2, 2)), (12, (3, 2)), (36, (7, 2)), (37, (8, 3))])
+def test_comparator_cost_by_hand(bits, luts_levels):
+    """Logic of `bits` inputs: ceil((bits - 1) / 5) LUT6s in a tree of ceil(log6(bits)) levels."""
+    assert cost.comparator_cost(bits) == luts_levels
+
+
+def test_chunks_by_hand():
+    # From the most significant bit: two 6-bit chunks, then the 3 low bits.
+    assert cost._chunks(0b101000_011111_111, 15) == [(0, 0b101000), (1, 0b011111), (2, 0b111)]
+    assert cost._chunks(0b111111, 6) == [(0, 0b111111)]
+    assert cost._chunks(1, 1) == [(0, 1)]
+
+
+def test_registered_output_drops_the_combinational_excess_and_depth_adds_up():
+    """K <= 4 combinational designs pay _COMBINATIONAL_EXTRA output LUTs; registered ones, and K = 6, do not."""
+    for k, extra in ((4, 12), (6, 0)):
+        net = random_network(np.random.default_rng(k), k, 30, [12, 6], 3)
+        comb, reg = cost.estimate(net, "none"), cost.estimate(net, "layer")
+        assert comb["luts_output"] - reg["luts_output"] == extra == comb["luts"] - reg["luts"]
+        assert reg["luts_output"] == cost.output_luts([len(g) for g in net.groups])
+        for c in (comb, reg):
+            assert c["depth"] == c["depth_encoder"] + net.depth + c["depth_output"]
+            assert c["depth_output"] == max(cost.popcount_levels(len(g)) for g in net.groups) + \
+                cost.argmax_levels(net.n_classes, cost.score_width(net))
+
+
+def test_output_luts_of_one_lut_per_class_is_the_table_and_of_one_class_nothing():
+    assert cost.output_luts([1]) == 0
+    assert cost.output_luts([1, 1]) == round(2 * cost._OUTPUT_PER_CLASS[2][1]) == 1
+    assert cost.output_luts([4] * 10) == round(10 * cost._OUTPUT_PER_CLASS[10][4])
+    # 4 classes: halfway between the measured 3 and 5
+    assert cost.output_luts([4] * 4) == round(4 * (cost._OUTPUT_PER_CLASS[3][4] + cost._OUTPUT_PER_CLASS[5][4]) / 2)
+
+
+@pytest.mark.parametrize("luts, k, bin_, kind", [(0, 4, "0..39", "2..4"), (39, 4, "0..39", "2..4"),
+                                                 (40, 4, "40..79", "2..4"), (40, 5, "40..79", "5..6"),
+                                                 (400, 6, "400..", "5..6")])
+def test_error_band_bins_by_hand(luts, k, bin_, kind):
+    band = cost.error_band(luts, k)
+    assert band["bin"] == bin_ and band["k"] == kind
+    assert cost.error_band(400, 4) is None
+
+
+def test_an_encoder_of_two_bit_comparators_is_one_level_deep():
+    enc = {"n_features": 1, "input_width": 4, "signed": False, "bits": [[0, ">=", 12], [0, ">=", 8]]}   # 2 bits, 1
+    assert cost.encoder_cost(enc) == (1, 1)
+    assert cost.encoder_cost({**enc, "bits": [[0, ">=", 8]]}) == (0, 0)       # a wire: no LUT, no level
