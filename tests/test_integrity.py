@@ -672,3 +672,21 @@ def test_a_fixed_format_that_clips_rows_warns_with_the_share_clipped(tmp_path):
 def test_a_config_file_with_a_byte_order_mark_is_read(table_files):
     from hcl.evolve.config import load_toml
     assert load_toml(table_files / "bom.toml")["task"] == "tiny"
+
+
+def test_everything_fitted_sees_the_training_rows_only():
+    """Slips: the encoder's thresholds, the evaluator the search selects with, or the trainer's rows taken from
+    more than the training split. Changing only the validation and test rows must change none of them."""
+    import dataclasses
+    from conftest import make_tiny
+    from hcl.evolve.problem import Problem
+    ds = make_tiny()
+    other = dataclasses.replace(ds, X_val=ds.X_val // 3, X_test=np.clip(ds.X_test * 2, 0, 63))
+    a, b = Problem(_small(trainer="efd"), dataset=ds), Problem(_small(trainer="efd"), dataset=other)
+    assert a.encoder.to_dict() == b.encoder.to_dict()
+    for x, y in zip(a.train.trainer_data, b.train.trainer_data):
+        assert np.array_equal(x, y)
+    net = a.decorate(random_network(np.random.default_rng(3), 4, a.encoder.n_bits, [12, 9], 3))
+    assert a.train.full(net).accuracy == pytest.approx(_accuracy(net, ds.X_train, ds.y_train))
+    # and the changed rows do reach the splits they belong to
+    assert not np.array_equal(a.packed["val"], b.packed["val"])
