@@ -334,12 +334,15 @@ def search(problem, rng: np.random.Generator, executor, log=None) -> tuple[list[
     archs = initial_archs(problem, rng, inputs, B, config.arch_population)
     schedule = plan(problem, data, archs)
     note = log or (lambda *_: None)
-    limit_ok = lambda m: fits(problem, m.luts, m.depth)                               # noqa: E731
+
+    def limit_ok(m: Member) -> bool:
+        return fits(problem, m.luts, m.depth)
+
     e0 = schedule.epochs(0)
     pop = [m for m in _train(problem, data, executor, rng, [(a, None, e0) for a in archs]) if limit_ok(m)]
     pop = tools.selNSGA2(pop, len(pop))                  # assigns the crowding distances the tournament reads
     seen = {m.arch for m in pop} | set(archs)
-    rung0 = list(pop)
+    trainings = {0: len(archs)}                          # per rung, members trained (over the limits included)
     note(f"arch search: B={B}, {len(archs)} architectures, E={schedule.full_epochs:.2f} epochs at full fidelity")
     for gen in range(schedule.generations):
         if len(pop) < 2:
@@ -358,7 +361,7 @@ def search(problem, rng: np.random.Generator, executor, log=None) -> tuple[list[
             seen.add(child)
             children.append(child)
         trained = [m for m in _train(problem, data, executor, rng, [(a, None, e0) for a in children]) if limit_ok(m)]
-        rung0 += trained
+        trainings[0] += len(children)
         pop = tools.selNSGA2(pop + trained, config.arch_population) if trained else pop
         note(f"arch search: rung-0 generation {gen + 1}: {len(trained)} children, front "
              f"{_front_text(pop)}")
@@ -366,7 +369,6 @@ def search(problem, rng: np.random.Generator, executor, log=None) -> tuple[list[
         raise ConfigError(f"--arch-search: every trained architecture exceeds --max-luts {config.max_luts} / "
                           f"--max-depth {config.max_depth}: raise the limits")
     current = pop
-    rungs = {0: len(rung0)}
     for r in range(1, RUNGS + 1):
         chosen = promote(current, B / 4)
         trained = _train(problem, data, executor, rng, [(m.arch, m, schedule.epochs(r)) for m in chosen])
@@ -375,10 +377,10 @@ def search(problem, rng: np.random.Generator, executor, log=None) -> tuple[list[
         promoted = [new if new.rank_accuracy >= old.rank_accuracy or not limit_ok(old) else old
                     for new, old in zip(trained, chosen)]
         current = [m for m in promoted if limit_ok(m)] or current
-        rungs[r] = len(trained)
+        trainings[r] = len(trained)
         note(f"arch search: rung {r} ({schedule.epochs(r):.2f} epochs): {_front_text(current)}")
     summary = {"budget_luts": B, "full_epochs": round(schedule.full_epochs, 4), "rank_rows": len(data.rank_labels),
-               "members_per_rung": rungs,
+               "members_per_rung": trainings,
                "members": [{"hidden": list(m.arch.hidden), "group": m.arch.group, "luts": m.luts,
                             "rank_accuracy": round(m.rank_accuracy, 6), "epochs": round(m.epochs, 4)}
                            for m in nsga2_order(current)]}
