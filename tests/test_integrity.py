@@ -372,14 +372,14 @@ class _Draws:
 
 def test_tournament_prefers_the_dominant_then_the_less_crowded():
     """Slip: the binary tournament preferring the more crowded of two non-dominated members."""
-    from hcl.evolve.jobs import _tournament
+    from hcl.evolve.jobs import tournament
     lonely, crowded = _member(0.9, 30, crowding=5.0), _member(0.8, 10, crowding=0.1)
     pop = [crowded, lonely]
-    assert _tournament(_Draws([(0, 1)]), pop) is lonely
-    assert _tournament(_Draws([(1, 0)]), pop) is lonely
+    assert tournament(_Draws([(0, 1)]), pop) is lonely
+    assert tournament(_Draws([(1, 0)]), pop) is lonely
     worse = _member(0.7, 40, crowding=float("inf"))     # dominated by both, however lonely
-    assert _tournament(_Draws([(0, 1)]), [worse, crowded]) is crowded
-    assert _tournament(_Draws([(1, 0)]), [worse, crowded]) is crowded
+    assert tournament(_Draws([(0, 1)]), [worse, crowded]) is crowded
+    assert tournament(_Draws([(1, 0)]), [worse, crowded]) is crowded
 
 
 def test_the_validation_archive_is_the_hand_computed_pareto_front():

@@ -46,6 +46,7 @@ from hcl import augment, cost
 from hcl.errors import ConfigError
 from hcl.evaluate import accuracy
 from hcl.evolve import lamarck
+from hcl.evolve.jobs import tournament
 from hcl.network import Network
 from hcl.train import TrainConfig, TrainableNetwork, train_network
 
@@ -298,16 +299,6 @@ def _train(problem, data: SearchData, executor, rng, jobs: list[tuple[Arch, Memb
     return [_member(problem, data, arch, model, target) for (arch, _, target), model in zip(jobs, models)]
 
 
-def _tournament(rng: np.random.Generator, pop: list[Member]) -> Member:
-    i, j = rng.integers(len(pop), size=2)
-    a, b = pop[i], pop[j]
-    if a.fitness.dominates(b.fitness):
-        return a
-    if b.fitness.dominates(a.fitness):
-        return b
-    return a if getattr(a.fitness, "crowding_dist", 0) >= getattr(b.fitness, "crowding_dist", 0) else b
-
-
 def nsga2_order(members: list[Member]) -> list[Member]:
     """Members best first: by non-dominated front, then by crowding distance (DEAP's selNSGA2 of all of them)."""
     fronts = tools.sortNondominated(members, len(members))
@@ -350,7 +341,7 @@ def search(problem, rng: np.random.Generator, executor, log=None) -> tuple[list[
         children = []
         for _ in range(config.arch_population):
             for _attempt in range(20):
-                child = mutate(rng, _tournament(rng, pop).arch, config.k)
+                child = mutate(rng, tournament(rng, pop).arch, config.k)
                 if child in seen:
                     continue
                 luts, depth = probe_cost(problem, inputs, child)

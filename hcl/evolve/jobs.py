@@ -13,7 +13,10 @@ from hcl.evolve.fitness import Evaluated, Evaluator
 from hcl.evolve.problem import Candidate, Problem, prune
 from hcl.network import Network
 
-def _tournament(rng: np.random.Generator, pop: list[Candidate]) -> Candidate:
+
+def tournament(rng: np.random.Generator, pop: list):
+    """Binary tournament on (dominance, crowding distance) over anything with a DEAP ``fitness``: the genetic
+    loop's candidates and the architecture search's members alike."""
     i, j = rng.integers(len(pop), size=2)
     a, b = pop[i], pop[j]
     if a.fitness.dominates(b.fitness):
@@ -43,9 +46,9 @@ def propose(problem: Problem, rng: np.random.Generator, pop: list[Candidate]) ->
     names = list(weights)
     p = np.array([weights[n] for n in names], dtype=float)
     op = names[int(rng.choice(len(names), p=p / p.sum()))]
-    parent = _tournament(rng, pop)
+    parent = tournament(rng, pop)
     if op == "crossover":
-        other = _tournament(rng, pop)
+        other = tournament(rng, pop)
         child, changed, refit = operators.lut_crossover(rng, parent.ev.net, other.ev.net)
     elif op == "rewire":
         child, changed, refit = operators.rewire(rng, parent.ev.net)
