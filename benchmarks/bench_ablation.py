@@ -26,9 +26,8 @@ from hcl.evolve import EvolveConfig, evolve
 from hcl.evolve.config import UNTIL_TIME_LIMIT
 from hcl.files import atomic_write_text
 
-from _data import default_data
+from _data import task_data
 
-DATA_DIRS = {"mnist": "mnist", "busi": "busi"}
 
 
 def run(task: str, data, seed: int, max_luts: int, mode: str, time_limit: float, extra: dict) -> dict:
@@ -68,8 +67,7 @@ def main() -> None:
     ap.add_argument("--threshold-bits", type=int, default=None)
     ap.add_argument("--out", default=None, help="Markdown file. Default benchmarks/results/ablation_<task>.md")
     args = ap.parse_args()
-    data = args.data if args.data is not None else (default_data(DATA_DIRS[args.task]) if args.task in DATA_DIRS
-                                                    else None)
+    data = task_data(args.task, args.data)
     extra = {} if args.threshold_bits is None else {"threshold_bits": args.threshold_bits}
     rows = [run(args.task, data, seed, args.max_luts, mode, args.time_limit, extra)
             for seed in range(args.seeds) for mode in args.modes.split(",")]

@@ -24,9 +24,8 @@ from hcl.evolve.executors import DaskExecutor, LocalExecutor
 from hcl.evolve.problem import Problem
 from hcl.files import atomic_write_text
 
-from _data import default_data
+from _data import task_data
 
-DATA_DIRS = {"mnist": "mnist", "busi": "busi"}
 
 
 def timed(problem, executor) -> tuple[list, dict, float, float]:
@@ -46,8 +45,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
-    data = args.data if args.data is not None else (default_data(DATA_DIRS[args.task]) if args.task in DATA_DIRS
-                                                    else None)
+    data = task_data(args.task, args.data)
     problem = Problem(EvolveConfig(task=args.task, data=data, seed=args.seed, max_luts=args.max_luts, trainer="efd",
                                    arch_search=True, train_epochs=args.train_epochs))
     timed(problem, LocalExecutor())                     # compile the kernels once (numba cache)

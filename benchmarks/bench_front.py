@@ -19,9 +19,8 @@ from hcl.evolve import EvolveConfig, evolve
 from hcl.evolve.config import UNTIL_TIME_LIMIT
 from hcl.files import atomic_write_text
 
-from _data import default_data
+from _data import task_data
 
-DATA_DIRS = {"mnist": "mnist", "busi": "busi"}
 
 
 def one(task, data, seed, max_luts, time_limit, extra) -> tuple[object, float, float]:
@@ -43,8 +42,7 @@ def main() -> None:
     ap.add_argument("--threshold-bits", type=int, default=None)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
-    data = args.data if args.data is not None else (default_data(DATA_DIRS[args.task]) if args.task in DATA_DIRS
-                                                    else None)
+    data = task_data(args.task, args.data)
     extra = {"trainer": args.trainer, "arch_search": args.arch_search}
     if args.threshold_bits is not None:
         extra["threshold_bits"] = args.threshold_bits

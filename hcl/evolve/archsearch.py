@@ -47,6 +47,7 @@ from hcl.errors import ConfigError
 from hcl.evaluate import accuracy
 from hcl.evolve import lamarck
 from hcl.evolve.jobs import tournament
+from hcl.evolve.problem import within_limits
 from hcl.network import Network
 from hcl.train import TrainConfig, TrainableNetwork, train_network
 
@@ -172,10 +173,9 @@ def budget(problem, inputs: np.ndarray) -> int:
     return probe_cost(problem, inputs, Arch(tuple(hidden), group))[0]
 
 
-def fits(problem, luts: int, depth: int, limit: int | None = None) -> bool:
-    config = problem.config
-    limit = config.max_luts if limit is None else limit
-    return (limit is None or luts <= limit) and (config.max_depth is None or depth <= config.max_depth)
+def probe_fits(problem, luts: int, depth: int, B: int) -> bool:
+    """A probe's price within PROBE_SLACK * B and --max-depth: worth training (its trained cost decides)."""
+    return luts <= PROBE_SLACK * B and (problem.config.max_depth is None or depth <= problem.config.max_depth)
 
 
 def initial_archs(problem, rng: np.random.Generator, inputs: np.ndarray, B: int, n: int) -> list[Arch]:
@@ -196,7 +196,7 @@ def initial_archs(problem, rng: np.random.Generator, inputs: np.ndarray, B: int,
     priced = []
     for arch in sorted(grid, key=lambda a: (a.hidden, a.group)):
         luts, depth = probe_cost(problem, inputs, arch)
-        if B / 4 <= luts <= PROBE_SLACK * B and fits(problem, luts, depth, PROBE_SLACK * B):
+        if B / 4 <= luts and probe_fits(problem, luts, depth, B):
             priced.append((luts, arch))
     if not priced:
         raise ConfigError(f"--arch-search: no architecture fits between {B // 4} and {B} LUTs with --max-depth "
@@ -327,7 +327,7 @@ def search(problem, rng: np.random.Generator, executor, log=None) -> tuple[list[
     note = log or (lambda *_: None)
 
     def limit_ok(m: Member) -> bool:
-        return fits(problem, m.luts, m.depth)
+        return within_limits(config, m)
 
     e0 = schedule.epochs(0)
     pop = [m for m in _train(problem, data, executor, rng, [(a, None, e0) for a in archs]) if limit_ok(m)]
@@ -345,7 +345,7 @@ def search(problem, rng: np.random.Generator, executor, log=None) -> tuple[list[
                 if child in seen:
                     continue
                 luts, depth = probe_cost(problem, inputs, child)
-                if fits(problem, luts, depth, PROBE_SLACK * B):
+                if probe_fits(problem, luts, depth, B):
                     break
             else:
                 continue

@@ -107,10 +107,9 @@ def _searched_population(problem: Problem, rng: np.random.Generator, executor) -
     if not cands:
         raise ConfigError(f"--arch-search: no trained member fits --max-luts {problem.config.max_luts} / "
                           f"--max-depth {problem.config.max_depth}: raise the limits")
-    return [cands[i % len(cands)] if i < len(cands) else
-            Candidate(cands[i % len(cands)].ev, cands[i % len(cands)].luts, cands[i % len(cands)].depth,
-                      cands[i % len(cands)].accuracy, val=cands[i % len(cands)].val)
-            for i in range(problem.config.population)]
+    n = problem.config.population
+    repeats = [cands[i % len(cands)] for i in range(len(cands), n)]
+    return cands[:n] + [Candidate(c.ev, c.luts, c.depth, c.accuracy, val=c.val) for c in repeats]
 
 
 def _refit_unless_overfitting(problem: Problem, ev: Evaluated) -> Evaluated:
