@@ -14,13 +14,14 @@ the padding bits of the last word are zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
 from hcl import schemas
 from hcl.errors import ConfigError, DataError, NetworkFormatError
+from hcl.splits import Split, fitted_on
 from hcl.tasks.columns import compact
 
 METHODS = ("quantile", "uniform")
@@ -37,6 +38,7 @@ class Encoder:
     signed: bool | tuple[bool, ...] = False
     method: str = "quantile"
     bits_per_feature: int = 0
+    fitted_on: Split | None = field(default=None, compare=False, repr=False)   # the rows fit() saw (hcl.splits)
 
     @property
     def n_bits(self) -> int:
@@ -68,7 +70,7 @@ class Encoder:
     def fit(cls, X: np.ndarray, bits: int | Sequence[int] = 4, method: str = "quantile",
             categorical: Sequence[int] = (), input_width: int | Sequence[int] | None = None,
             signed: bool | Sequence[bool] = False, max_categories: int = 32, threshold_bits: int | None = None,
-            names: Sequence[str] | None = None) -> "Encoder":
+            names: Sequence[str] | None = None, split: Split | None = None) -> "Encoder":
         """Fit thresholds on training data `X` [n_samples, n_features].
 
         `bits` is the thermometer resolution per feature (one int for all, or one per feature). Thresholds that
@@ -78,9 +80,14 @@ class Encoder:
         multiple of 2^(width - threshold_bits) of its own word: a comparator ``x >= T`` then depends on the top
         `threshold_bits` bits of x only, so it fits one LUT6 (or is a plain wire when T is a power of two) instead
         of a carry chain over the whole word. `names` name the features in messages.
+
+        `split`: the identity of the rows `X` (hcl.splits); a run passes its training split's, checked here and
+        kept as ``fitted_on``.
         """
         X = np.asarray(X)
         check_data(X, "training data")
+        if split is not None:
+            fitted_on("the encoder's thresholds", split, X=X)
         if method not in METHODS:
             raise ConfigError(f"encoder method {method!r} unknown: use one of {', '.join(METHODS)}")
         n_features = X.shape[1]
@@ -111,7 +118,7 @@ class Encoder:
             raise DataError("training data: every feature is constant, nothing to encode")
         dtype = np.int64 if integer else np.float64
         return cls(n_features, np.asarray(feats, dtype=np.int64), ops, np.asarray(thr, dtype=dtype),
-                   input_width, signed, method, int(max(per_feature)))
+                   input_width, signed, method, int(max(per_feature)), fitted_on=split)
 
     # ---- applying ----------------------------------------------------------------------------------------------
     def transform(self, X: np.ndarray) -> np.ndarray:

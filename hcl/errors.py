@@ -19,3 +19,7 @@ class ConfigError(HclError):
 
 class ToolError(HclError):
     """An external tool (ghdl, yosys, nextpnr) is missing or failed."""
+
+
+class LeakError(HclError, AssertionError):
+    """A bug, not bad input: a fitted piece was given rows other than the training split's (hcl.splits)."""

@@ -58,7 +58,8 @@ def test_start_and_children_train_on_the_copies(monkeypatch):
     seen = []
     for name in ("train_from_scratch", "continue_training"):
         real = getattr(lamarck, name)
-        monkeypatch.setattr(lamarck, name, lambda *a, real=real, name=name: seen.append((name, len(a[0]))) or real(*a))
+        monkeypatch.setattr(lamarck, name, lambda *a, real=real, name=name, **kw:
+                            seen.append((name, len(a[0]))) or real(*a, **kw))
     problem = Problem(digits(generations=1, population=4, train_epochs=1, tune_steps=5))
     evolve(problem.config, progress=False)
     n_trainer = problem.train.n_trainer_samples

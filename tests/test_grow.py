@@ -11,6 +11,7 @@ from hcl.evolve.config import START_MODES
 from hcl.evolve.fitness import best_pair, pair_decision, vote_counts, vote_decision
 from hcl.evolve.grow import GrowSample, choose_inputs, grow_network, regrow
 from hcl.errors import ConfigError
+from hcl.splits import Split
 
 from conftest import make_tiny
 
@@ -116,7 +117,7 @@ def test_grown_hidden_luts_separate_their_pair():
 def test_regrow_changes_one_lut_and_keeps_its_class():
     ds, enc, packed, labels = _tiny_packed()
     net = grow_network(np.random.default_rng(0), packed, labels, 4, [12], 3, list(ds.classes))
-    sample = GrowSample(packed, labels, seed=0, size=200)
+    sample = GrowSample(packed, labels, seed=0, size=200, split=Split.of("train", labels))
     assert sample.packed.shape[1] == 4 and len(sample.labels) == 200
     for seed in range(10):
         child, changed, refit = regrow(np.random.default_rng(seed), net, sample)

@@ -690,3 +690,125 @@ def test_everything_fitted_sees_the_training_rows_only():
     assert a.train.full(net).accuracy == pytest.approx(_accuracy(net, ds.X_train, ds.y_train))
     # and the changed rows do reach the splits they belong to
     assert not np.array_equal(a.packed["val"], b.packed["val"])
+
+
+# ---- integrity by construction: each fitted piece checks the identity of its rows (hcl.splits) ----------------------
+def test_each_fitted_piece_refuses_rows_other_than_the_training_splits():
+    """Slips: the encoder fitted on train+val; the categories counted or the fixed-point range fitted on every
+    row; the trainer, the refits' evaluator or the regrow's sample given the validation rows. Each piece checks
+    the rows it is given against the training split's identity and fails loudly, naming itself and the split."""
+    from conftest import make_tiny
+    from hcl.errors import LeakError
+    from hcl.evolve import lamarck
+    from hcl.evolve.grow import GrowSample
+    from hcl.splits import Split
+    from hcl.tasks.columns import fit_categorical, fit_fixed
+    from hcl.train import TrainConfig
+    ds = make_tiny()
+    train, val = ds.identity("train"), ds.identity("val")
+    both = np.concatenate([ds.X_train, ds.X_val])
+    with pytest.raises(LeakError, match=r"encoder's thresholds was given 480 rows where the train split \(360"):
+        Encoder.fit(both, bits=3, input_width=6, split=train)
+    with pytest.raises(LeakError, match=r"encoder's thresholds was fitted on the val split \(120 rows\)"):
+        Encoder.fit(ds.X_val, bits=3, input_width=6, split=val)
+    shuffled = ds.X_train[::-1]            # as many rows, not the split's own
+    with pytest.raises(LeakError, match="feature rows that are not its own"):
+        Encoder.fit(shuffled, bits=3, input_width=6, split=train)
+    assert Encoder.fit(ds.X_train, bits=3, input_width=6, split=train).fitted_on is train
+    column = np.array([f"v{i % 9}" for i in range(480)])
+    with pytest.raises(LeakError, match="column 'c'.s category counts was given 480 rows"):
+        fit_categorical("c", column, column, 32, 2, "t.csv", train)
+    assert fit_categorical("c", column, column[:360], 32, 2, "t.csv", train).fitted_on is train
+    with pytest.raises(LeakError, match="column 'f'.s fixed-point format was given 480 rows"):
+        fit_fixed("f", both[:, 0].astype(float), 8, train)
+    with pytest.raises(LeakError, match="fixed-point format was fitted on the val split"):
+        fit_fixed("f", ds.X_val[:, 0].astype(float), 8, val)
+    enc = Encoder.fit(ds.X_train, bits=3, input_width=6, split=train)
+    packed_val = enc.encode_packed(ds.X_val)
+    with pytest.raises(LeakError, match=r"search's evaluator .* was given 120 rows where the train split"):
+        Evaluator(packed_val, ds.y_val, split=train)
+    with pytest.raises(LeakError, match="regrow's sample was given 120 rows"):
+        GrowSample(packed_val, ds.y_val, seed=0, split=train)
+    ev = Evaluator(enc.encode_packed(ds.X_train), ds.y_train, split=train)
+    rows_val = np.ascontiguousarray(Evaluator(packed_val, ds.y_val).rows)
+    args = (np.random.default_rng(0), 4, enc.n_bits, [6], 2, list(ds.classes), TrainConfig(epochs=0.01))
+    with pytest.raises(LeakError, match="the trainer was given 120 rows"):
+        lamarck.train_from_scratch(rows_val, ds.y_val, *args, split=train)
+    with pytest.raises(LeakError, match="the trainer was given labels that are not its own"):
+        lamarck.train_from_scratch(ev.rows, ds.y_train[::-1].copy(), *args, split=train)
+    two = np.concatenate([ev.rows, rows_val]), np.concatenate([ds.y_train, ds.y_val])
+    with pytest.raises(LeakError, match="the trainer was given 480 rows"):
+        lamarck.train_from_scratch(*two, *args, split=train)
+    net = lamarck.train_from_scratch(ev.rows, ev.labels, *args, split=train)
+    with pytest.raises(LeakError, match="the trainer was fitted on the val split"):
+        lamarck.continue_training(rows_val, ds.y_val, net, 1, TrainConfig(epochs=0.01), split=val)
+    with pytest.raises(LeakError, match="rows of no known split"):
+        lamarck.continue_training(ev.rows, ev.labels, net, 1, TrainConfig(epochs=0.01), split=None)
+    # --augment: the split's rows, then whole copies of them with their labels, are the training split's
+    copies = np.concatenate([ev.rows, ev.rows]), np.concatenate([ev.labels, ev.labels])
+    lamarck.continue_training(*copies, net, 1, TrainConfig(epochs=0.01), split=train)
+    with pytest.raises(LeakError, match="the trainer was given 720 rows"):      # a "copy" with other labels
+        lamarck.continue_training(copies[0], np.concatenate([ev.labels, ev.labels[::-1]]), net, 1,
+                                  TrainConfig(epochs=0.01), split=train)
+    assert issubclass(LeakError, AssertionError) and Split.of("train", ds.y_train).same_rows(train)
+
+
+def test_a_run_fails_loudly_when_a_piece_is_fitted_on_more_than_the_training_rows(monkeypatch):
+    """The same slips made where a run makes them (the encoder given train+val rows in Problem; the trainer given
+    the validation rows; --top-categories counting every row): the run stops with the piece and the split named."""
+    import dataclasses
+    from conftest import make_tiny
+    from hcl.errors import LeakError
+    from hcl.evolve import evolve
+    from hcl.evolve.problem import Problem
+    from hcl.splits import Split
+    from hcl.tasks import tabular
+    ds = make_tiny()
+    fit = Encoder.fit.__func__
+    with monkeypatch.context() as m:
+        m.setattr(Encoder, "fit", classmethod(lambda cls, X, **kw: fit(cls, np.concatenate([X, ds.X_val]), **kw)))
+        with pytest.raises(LeakError, match="encoder's thresholds was given 480 rows where the train split"):
+            Problem(_small(), dataset=ds)
+    problem = Problem(_small(), dataset=ds)
+    val_rows = Evaluator(problem.packed["val"], problem.labels["val"]).rows
+    with monkeypatch.context() as m:
+        m.setattr(Evaluator, "trainer_data", property(lambda self: (val_rows, problem.labels["val"])))
+        with pytest.raises(LeakError, match="the trainer was given 120 rows where the train split"):
+            evolve(_small(trainer="efd", generations=0, train_epochs=1), dataset=ds, progress=False)
+    real = tabular.fit_categorical
+    with monkeypatch.context() as m:
+        m.setattr(tabular, "fit_categorical", lambda name, vocabulary, train_values, *a: real(name, vocabulary,
+                                                                                            vocabulary, *a))
+        rows = ["colour,x,label"] + [f"{'abz'[i % 3]},{i % 7},{i % 2}" for i in range(60)]
+        with pytest.raises(LeakError, match="column 'colour'.s category counts was given 60 rows"):
+            tabular.load_file(data=_csv(rows), label="label", top_categories=1)
+    # a data set whose input map records another split than its own training split
+    other = dataclasses.replace(ds, extra={"fitted_on": {"input map": ds.identity("val")}})
+    with pytest.raises(LeakError, match="input map was fitted on the val split"):
+        Problem(_small(), dataset=other)
+    # ... or a split called train that holds other rows (as many, other labels)
+    other = dataclasses.replace(ds, extra={"fitted_on": {"input map": Split.of("train", ds.y_train[::-1])}})
+    with pytest.raises(LeakError, match=r"input map was fitted on rows other than the train split \(360 rows\)"):
+        Problem(_small(), dataset=other)
+
+
+def _csv(rows: list[str]):
+    import tempfile
+    path = Path(tempfile.mkdtemp()) / "t.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_a_runs_networks_and_run_json_record_what_each_piece_was_fitted_on(tmp_path):
+    """Every network a run writes, and run.json, say which split fitted the input map, the encoder and the
+    search's evaluator: the training split, by its row count and the sha256 run.json's ``splits`` gives it."""
+    from hcl.evolve import evolve
+    rows = ["volts,colour,label"] + [f"{(i % 17) / 7:.3f},{'ab'[i % 2]},{int(i % 17 > 8)}" for i in range(200)]
+    ds = load_file(data=_csv(rows), label="label", top_categories=1)
+    evolve(_small(generations=1, out=str(tmp_path)), dataset=ds, progress=False)
+    run = json.loads((tmp_path / "run.json").read_text())
+    fitted = run["fitted_on"]
+    assert fitted == {"split": "train", "rows": len(ds.y_train), "sha256": run["splits"]["train"]["sha256"],
+                      "pieces": ["encoder", "input map", "search evaluator (trainer, refits, regrow)"]}
+    for path in [tmp_path / "best.json", *sorted((tmp_path / "pareto").glob("*.json"))]:
+        assert json.loads(path.read_text())["meta"]["fitted_on"] == fitted

@@ -49,11 +49,12 @@ def test_children_continue_their_parents_training():
     problem = Problem(trained())
     ev = problem.train
     parent = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(0), 4, problem.encoder.n_bits,
-                                        [12], 4, problem.classes, lamarck.start_config(problem.config, ev.n_samples))
+                                        [12], 4, problem.classes, lamarck.start_config(problem.config, ev.n_samples),
+                                        split=ev.split)
     tune = lamarck.tune_config(trained(tune_steps=5), ev.n_samples)
-    child = lamarck.continue_training(ev.rows, ev.labels, problem.decorate(parent), 1, tune)
+    child = lamarck.continue_training(ev.rows, ev.labels, problem.decorate(parent), 1, tune, split=ev.split)
     fresh = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(1), 4, problem.encoder.n_bits,
-                                       [12], 4, problem.classes, tune)
+                                       [12], 4, problem.classes, tune, split=ev.split)
     acc = lambda n: ev.full(n).accuracy
     assert acc(child) > acc(fresh) + 0.1
     assert acc(child) > acc(parent) - 0.1
@@ -87,7 +88,7 @@ def test_every_child_is_trained_with_the_seed_its_proposer_drew():
     assert job.seed is not None
     tuned = evaluate_job(problem.train, job, "none", problem.tuning).net
     expect = lamarck.continue_training(problem.train.rows, problem.train.labels, job.child, job.seed,
-                                       problem.tuning).pruned()[0]
+                                       problem.tuning, split=problem.train.split).pruned()[0]
     assert tuned.to_dict() == expect.to_dict()
     assert tuned.to_dict()["layers"] != job.child.pruned()[0].to_dict()["layers"]
 
@@ -114,7 +115,7 @@ def test_a_trained_start_over_the_limit_falls_back_to_a_smaller_topology(monkeyp
     monkeypatch.setattr(lamarck, "informative_inputs", lambda rows: np.arange(3))
     starts = []
     train = lamarck.train_from_scratch
-    monkeypatch.setattr(lamarck, "train_from_scratch", lambda *a: starts.append(a[5]) or train(*a))
+    monkeypatch.setattr(lamarck, "train_from_scratch", lambda *a, **kw: starts.append(a[5]) or train(*a, **kw))
     result = evolve(EvolveConfig(task="digits", trainer="efd", max_luts=300, generations=0, seed=0,
                                  train_epochs=1), progress=False)
     assert len(starts) >= 2 and sum(starts[-1]) < sum(starts[0])
@@ -148,7 +149,7 @@ def test_a_trained_start_keeps_its_output_refit_only_if_validation_does_not_drop
     problem = Problem(trained())
     ev = problem.train
     net = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(0), 4, problem.encoder.n_bits, [12],
-                                     4, problem.classes, TrainConfig(epochs=epochs))
+                                     4, problem.classes, TrainConfig(epochs=epochs), split=ev.split)
     raw = ev.full(problem.decorate(net))
     refit = ev.refit_outputs(raw)
     val = lambda e: problem.accuracy(e.net, "val")

@@ -71,8 +71,8 @@ class DaskExecutor:
     def __init__(self, problem: Problem, address: str | None = None, n_workers: int = 2):
         self._connect(address, n_workers)
         # Sent once; every task refers to it instead of carrying the data.
-        self.data = self.client.scatter((problem.train.packed, problem.train.labels, problem.train.copies),
-                                        broadcast=True, hash=False)
+        self.data = self.client.scatter((problem.train.packed, problem.train.labels, problem.train.copies,
+                                         problem.train.split), broadcast=True, hash=False)
         self.refit_mode = problem.config.refit
         self.tuning = problem.tuning
         self._search_data = None
@@ -175,8 +175,8 @@ def _evaluate_remote(payload, data, refit_mode: str, tuning=None):
     """Runs on a worker: training (with `tuning`), full evaluation of the child, refits, pruning. Returns
     (network, correct, evaluations)."""
     child, changed, refit, seed = payload
-    packed, labels, copies = data
-    evaluator = _EVALUATORS.setdefault(id(packed), Evaluator(packed, labels, copies))
+    packed, labels, copies, split = data
+    evaluator = _EVALUATORS.setdefault(id(packed), Evaluator(packed, labels, copies, split))
     before = evaluator.evaluations
     ev = evaluate_job(evaluator, Job(_NO_PARENT, child, None, refit, seed), refit_mode, tuning)
     # The local path counts a child that changed nothing as free: count the same here so logs agree.

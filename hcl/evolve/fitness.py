@@ -20,6 +20,7 @@ import numpy as np
 from hcl import kernels, reference
 from hcl.encode import pack_bits, unpack_rows
 from hcl.network import Network, table_mask
+from hcl.splits import Split, fitted_on
 
 
 def pack_row(bits: np.ndarray) -> np.ndarray:
@@ -39,9 +40,14 @@ class Evaluated:
 
 
 class Evaluator:
-    """Evaluates networks on one packed dataset (the training split during the search)."""
+    """Evaluates networks on one packed dataset (the training split during the search). `split`: the identity of
+    these rows (hcl.splits), checked here; the search's evaluator has the training split's, and the trainer's calls
+    (evolve.lamarck) check their rows against it."""
 
-    def __init__(self, packed: np.ndarray, labels: np.ndarray, copies: tuple[np.ndarray, np.ndarray] | None = None):
+    def __init__(self, packed: np.ndarray, labels: np.ndarray, copies: tuple[np.ndarray, np.ndarray] | None = None,
+                 split: Split | None = None):
+        self.split = None if split is None else fitted_on("the search's evaluator (trainer, refits, regrow)",
+                                                          split, y=labels)
         self.packed = np.ascontiguousarray(packed, dtype=np.uint64)
         self.labels = np.ascontiguousarray(labels, dtype=np.int64)
         self.n_samples = len(self.labels)

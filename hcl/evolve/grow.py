@@ -26,6 +26,7 @@ from hcl.evolve.fitness import (best_pair, class_pairs, locate, pair_decision, t
                                 vote_decision)
 from hcl.evolve.operators import consumers
 from hcl.network import Network
+from hcl.splits import Split, fitted_on
 
 SUBSAMPLE = 8192      # samples per LUT's input choice (MNIST: a class pair has ~10,000)
 CANDIDATES = 64       # signals tried per level, at most ...
@@ -125,8 +126,9 @@ class GrowSample:
     """A fixed, seeded subsample of the training split on which `regrow` chooses inputs (the driver holds it, so
     a child's genome does not depend on the executor that evaluates it)."""
 
-    def __init__(self, packed: np.ndarray, labels: np.ndarray, seed: int, size: int = SUBSAMPLE):
+    def __init__(self, packed: np.ndarray, labels: np.ndarray, seed: int, *, split: Split, size: int = SUBSAMPLE):
         labels = np.asarray(labels, dtype=np.int64)
+        self.split = fitted_on("the regrow's sample", split, y=labels)
         rows = _subsample(np.random.default_rng([seed, 0x6E0]), np.arange(len(labels)), size)
         self.packed = pack_bits(unpack_rows(packed, len(labels))[:, rows].T)
         self.labels = labels[rows]

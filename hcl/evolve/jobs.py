@@ -68,7 +68,8 @@ def evaluate_job(evaluator: Evaluator, job: Job, refit_mode: str, tuning=None) -
     """Evaluate a child by delta from its parent's cached signals (or, with `tuning`, train it on from its
     parent's tables first: evolve.lamarck), refit the tables asked for, drop dead LUTs."""
     if tuning is not None and job.seed is not None:
-        ev = evaluator.full(lamarck.continue_training(*evaluator.trainer_data, job.child, job.seed, tuning))
+        ev = evaluator.full(lamarck.continue_training(*evaluator.trainer_data, job.child, job.seed, tuning,
+                                                      split=evaluator.split))
     elif job.changed is None or job.parent.ev.sig is None:
         ev = evaluator.full(job.child)
     elif job.changed.any():

@@ -10,7 +10,7 @@ from functools import cached_property
 import numpy as np
 from deap import base, creator
 
-from hcl import augment, cost
+from hcl import augment, cost, splits
 from hcl.encode import Encoder
 from hcl.errors import ConfigError
 from hcl.evolve import lamarck
@@ -39,7 +39,9 @@ class Candidate:
 
 
 class Problem:
-    """The task's data, encoded once: packed splits and their labels."""
+    """The task's data, encoded once: packed splits and their labels. Everything fitted -- the input map (a
+    ``--task file``'s), the encoder, the search's evaluator, whose rows the trainer, refits and regrow read -- is
+    fitted on the training split, each piece checked by hcl.splits; ``fitted_on`` records it."""
 
     def __init__(self, config: EvolveConfig, dataset: Dataset | None = None):
         self.config = config.validate()      # resolves the task's defaults (trainer, augment) too
@@ -47,17 +49,20 @@ class Problem:
         ds = self.dataset
         self.bits = config.bits or ds.bits or DEFAULT_BITS
         names = ds.extra.get("feature_names")
+        train = ds.identity("train")
         self.encoder = Encoder.fit(ds.X_train, bits=self.bits, method=config.encoder, categorical=ds.categorical,
                                    input_width=ds.input_width, signed=ds.signed,
                                    threshold_bits=_threshold_bits(config, ds), names=names,
-                                   max_categories=ds.extra.get("max_categories", 32))
+                                   max_categories=ds.extra.get("max_categories", 32), split=train)
         self.warnings = list(ds.extra.get("warnings", ())) + _silent_features(self.encoder, ds, names)
         self.notes: list[str] = []
         self.verbose = False
         self.arch_summary: dict | None = None           # set by the architecture search (evolve.archsearch)
         self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
         self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
-        self.train = Evaluator(self.packed["train"], self.labels["train"], self._training_copies())
+        self.train = Evaluator(self.packed["train"], self.labels["train"], self._training_copies(), split=train)
+        self.fitted_on = splits.record({**ds.extra.get("fitted_on", {}), "encoder": self.encoder.fitted_on,
+                                        "search evaluator (trainer, refits, regrow)": self.train.split}, train)
         self.classes = list(ds.classes)
         self.tuning = (lamarck.tune_config(config, self.train.n_trainer_samples) if config.trainer == "efd"
                        else None)
@@ -77,7 +82,7 @@ class Problem:
     @cached_property
     def grow_sample(self) -> GrowSample:
         """Built on the first regrow (a run without one never unpacks the training split for it)."""
-        return GrowSample(self.packed["train"], self.labels["train"], self.config.seed)
+        return GrowSample(self.packed["train"], self.labels["train"], self.config.seed, split=self.train.split)
 
     def accuracy(self, net: Network, split: str) -> float:
         from hcl.evaluate import accuracy

@@ -248,7 +248,7 @@ def _meta(problem: Problem, net: Network, val: float) -> dict:
             **({"inputs": inputs} if inputs else {}),
             "train_accuracy": round(problem.accuracy(net, "train"), 6), "val_accuracy": round(val, 6),
             "test_accuracy": round(problem.accuracy(net, "test"), 6), "cost": cost.estimate(net),
-            "hcl_version": __version__}
+            "fitted_on": problem.fitted_on, "hcl_version": __version__}
 
 
 def run_summary(problem: Problem, result: EvolveResult) -> dict:
@@ -267,6 +267,7 @@ def run_summary(problem: Problem, result: EvolveResult) -> dict:
         "warnings": problem.warnings,
         **({"arch_search": problem.arch_summary} if problem.arch_summary is not None else {}),
         "splits": split_record(problem),
+        "fitted_on": problem.fitted_on,
         "evaluations": result.log[-1]["evaluations"] if result.log else 0,
         "elapsed_s": result.log[-1]["elapsed_s"] if result.log else 0.0,
         "versions": {"hcl": __version__, "python": platform.python_version(), "numpy": np.__version__,
@@ -284,15 +285,10 @@ def split_record(problem: Problem) -> dict:
 
 
 def _split_record(problem: Problem) -> dict:
-    import hashlib
     out = {}
     for name in ("train", "val", "test"):
-        X, y = problem.dataset.split(name)
-        h = hashlib.sha256()
-        for a in (np.ascontiguousarray(X), np.ascontiguousarray(y)):
-            h.update(str((a.dtype.str, a.shape)).encode())
-            h.update(a.tobytes())
-        out[name] = {"rows": int(len(y)), "sha256": h.hexdigest()}
+        split = problem.dataset.identity(name)
+        out[name] = {"rows": split.rows, "sha256": split.sha256}
     source = problem.dataset.extra.get("split_source")
     if source:
         out["source"] = source

@@ -75,7 +75,8 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
         n_luts = sum(hidden) + group * len(problem.classes)
         net = lamarck.train_from_scratch(*problem.train.trainer_data, rng, config.k, problem.encoder.n_bits, hidden,
                                          group, problem.classes,
-                                         lamarck.start_config(config, problem.train.n_trainer_samples, n_luts))
+                                         lamarck.start_config(config, problem.train.n_trainer_samples, n_luts),
+                                         split=problem.train.split)
         ev = problem.train.full(problem.decorate(net))
         if config.refit in ("output-exact", "exact", "both"):
             ev = _refit_unless_overfitting(problem, ev)

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from hcl.errors import ConfigError, DataError
+from hcl.splits import Split
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,14 @@ class Dataset:
     bits: int | None = None
     description: str = ""
     extra: dict = field(default_factory=dict)
+    _identities: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def identity(self, name: str) -> Split:
+        """The split's identity (hcl.splits): what a fitted piece checks its rows against. Made once per split."""
+        if name not in self._identities:
+            X, y = self.split(name)
+            self._identities[name] = Split.of(name, y, X)
+        return self._identities[name]
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         try:

@@ -18,13 +18,14 @@ this way to validation and test rows, ``--test-data`` files, ``hcl predict`` and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from hcl import schemas
 from hcl.errors import DataError, NetworkFormatError
+from hcl.splits import Split, fitted_on
 
 KINDS = ("raw", "categorical", "fixed")
 MAX_CODE_BITS = 32          # --input-bits: a comparator on a wider code is a carry chain, never one LUT
@@ -61,6 +62,7 @@ class ColumnMap:
     frac: int = 0                       # fixed
     offset: int = 0                     # fixed
     signed: bool = False                # raw
+    fitted_on: Split | None = field(default=None, compare=False, repr=False)   # fixed, categorical (hcl.splits)
 
     @property
     def code_bits(self) -> int:
@@ -130,26 +132,29 @@ class ColumnMap:
         return d
 
 
-def fit_categorical(name: str, col: np.ndarray, train: np.ndarray, max_categories: int, top: int | None,
-                    what: str) -> ColumnMap:
-    """Values of the whole column (a vocabulary, no label in it); with `top`, the `top` most frequent training
-    values (ties: first in text order) and 'other' for the rest."""
-    text = cell_text(col)
-    values = np.unique(text)
+def fit_categorical(name: str, vocabulary: np.ndarray, train_values: np.ndarray, max_categories: int,
+                    top: int | None, what: str, split: Split) -> ColumnMap:
+    """The values of `vocabulary`, the column's cells in the data file (a vocabulary holds no label); with `top`,
+    the `top` most frequent of `train_values`, the training rows' cells of `split` (ties: first in text order),
+    and 'other' for the rest."""
+    split = fitted_on(f"column {name!r}'s category counts", split, n_rows=len(train_values))
+    values = np.unique(cell_text(vocabulary))
     if top is not None:
-        kept, counts = np.unique(text[train], return_counts=True)
+        kept, counts = np.unique(cell_text(train_values), return_counts=True)
         order = np.argsort(-counts, kind="stable")[:top]
-        return ColumnMap(name, "categorical", tuple(sorted(str(v) for v in kept[order])), other=True)
+        return ColumnMap(name, "categorical", tuple(sorted(str(v) for v in kept[order])), other=True,
+                         fitted_on=split)
     if len(values) > max_categories:
         raise DataError(f"{what}: column {name!r} has {len(values)} distinct values, more than --max-categories "
                         f"{max_categories}: raise the limit, keep the most frequent with --top-categories N (the "
                         f"rest become 'other'), or leave it out with --drop {name}")
-    return ColumnMap(name, "categorical", tuple(str(v) for v in values))
+    return ColumnMap(name, "categorical", tuple(str(v) for v in values), fitted_on=split)
 
 
-def fit_fixed(name: str, train_values: np.ndarray, bits: int) -> ColumnMap:
-    """The finest fixed-point code of `bits` bits that holds the training range; integers are never scaled up
-    (a finer code of an integer column only leaves codes unused)."""
+def fit_fixed(name: str, train_values: np.ndarray, bits: int, split: Split) -> ColumnMap:
+    """The finest fixed-point code of `bits` bits that holds the range of `train_values`, the training rows' values
+    of `split`; integers are never scaled up (a finer code of an integer column only leaves codes unused)."""
+    split = fitted_on(f"column {name!r}'s fixed-point format", split, n_rows=len(train_values))
     top = (1 << bits) - 1
     integral = train_values.dtype.kind in "iub"
     lo, hi = float(train_values.min()), float(train_values.max())
@@ -169,7 +174,7 @@ def fit_fixed(name: str, train_values: np.ndarray, bits: int) -> ColumnMap:
         offset = int(train_values.min()) >> -frac
     else:
         offset = math.floor(lo * 2.0 ** frac)
-    return ColumnMap(name, "fixed", bits=bits, frac=frac, offset=offset)
+    return ColumnMap(name, "fixed", bits=bits, frac=frac, offset=offset, fitted_on=split)
 
 
 def _numeric_cells(col: np.ndarray) -> np.ndarray:

@@ -34,6 +34,7 @@ from hcl.errors import ConfigError, DataError
 from hcl.tasks import Dataset, register
 from hcl.tasks.columns import (FRAC_LIMIT, MAX_CODE_BITS, ColumnMap, InputMap, _numeric_cells, cell_text,
                                compact, fit_categorical, fit_fixed)
+from hcl.splits import Split
 from hcl.tasks.tablefile import Table, usable
 
 
@@ -222,6 +223,7 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
     # file: a vocabulary holds no label), applied the same way to every row.
     maps, warnings = [], []
     train_rows = idx["train"]
+    train = Split.of("train", y_all[train_rows])        # what the input map is fitted on (hcl.splits)
     main_rows = np.arange(starts[0], starts[1])
     columns = {name: _joined(parts, name) for name in names}
     for name in names:
@@ -234,12 +236,13 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
         elif text and name not in cat_set and name not in num_set and _mostly_numbers(col):
             raise DataError(_first_text_cell(col, name, parts, starts, None))
         elif name in cat_set or (text and name not in num_set):
-            cmap = fit_categorical(name, col[main_rows], train_rows[train_rows < starts[1]], max_categories,
-                                   top_categories, what)
+            cmap = fit_categorical(name, col[main_rows], col[train_rows], max_categories, top_categories, what,
+                                   train)
         elif text:
             raise DataError(_first_text_cell(col, name, parts, starts, "--numeric"))
         elif col.dtype.kind == "f" or input_bits is not None:
-            cmap = fit_fixed(name, col[train_rows], input_bits if input_bits is not None else DEFAULT_INPUT_BITS)
+            cmap = fit_fixed(name, col[train_rows], input_bits if input_bits is not None else DEFAULT_INPUT_BITS,
+                             train)
         else:
             width, signed = integer_width(int(col.min()), int(col.max()))
             cmap = ColumnMap(name, "raw", bits=width, signed=signed)
@@ -266,7 +269,8 @@ def load_file(seed: int = 0, data=None, label: str | int | None = None, features
                     f"{table.names[label_j]!r} with {len(classes)} classes; split: {source}",
         extra={"path": what if isinstance(data, Table) else str(data), "label": table.names[label_j], "feature_names": names,
                "inputs": inputs.to_dict(), "warnings": warnings, "split_source": source,
-               "max_categories": max(max_categories, (top_categories or 0) + 1)})
+               "max_categories": max(max_categories, (top_categories or 0) + 1),
+               "fitted_on": {"input map": train} if any(m.fitted_on is not None for m in maps) else {}})
 
 
 def _clipped(m: ColumnMap, col: np.ndarray) -> list[str]:
