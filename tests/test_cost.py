@@ -392,3 +392,184 @@ def test_an_encoder_of_two_bit_comparators_is_one_level_deep():
     enc = {"n_features": 1, "input_width": 4, "signed": False, "bits": [[0, ">=", 12], [0, ">=", 8]]}   # 2 bits, 1
     assert cost.encoder_cost(enc) == (1, 1)
     assert cost.encoder_cost({**enc, "bits": [[0, ">=", 8]]}) == (0, 0)       # a wire: no LUT, no level
+
+
+# ---- the network's price against its definition, on random networks with every kind of table -----------------------
+def _depends(table: int, k: int, position: int) -> bool:
+    """Whether a K-input table's output changes with its input `position` at some address."""
+    return any(((table >> a) & 1) != ((table >> (a ^ (1 << position))) & 1) for a in range(1 << k))
+
+
+def _slow_network_cost(net: Network) -> tuple[int, list[bool]]:
+    """network_cost by its definition, one LUT at a time: a live LUT (in some output's cone) costs one LUT when its
+    table depends on >= 2 distinct signals; for K < 6, a real LUT whose only (live) reader is a real LUT of the next
+    layer is absorbed by it when the union of their signals still fits a LUT6, each reader taking its drivers
+    greedily in the order of their ids. The inputs used are those some live first-layer LUT depends on."""
+    k, layers = net.k, len(net.wiring)
+    start = [net.n_inputs + sum(len(w) for w in net.wiring[:i]) for i in range(layers)]     # global id of LUT 0
+    live = [set() for _ in range(layers)]
+    live[-1] = set(range(len(net.wiring[-1])))
+    for layer in range(layers - 1, 0, -1):
+        for j in live[layer]:
+            live[layer - 1].update(int(w) for w in net.wiring[layer][j])
+    signals = {}                                    # (layer, j) -> the global ids its table depends on
+    for layer in range(layers):
+        base = 0 if layer == 0 else start[layer - 1]
+        for j in live[layer]:
+            wires, table = net.wiring[layer][j], int(net.tables[layer][j])
+            signals[layer, j] = {base + int(wires[p]) for p in range(k) if _depends(table, k, p)}
+    real = {key for key, s in signals.items() if len(s) >= 2}
+    luts = len(real)
+    used = [any(i in signals[0, j] for j in live[0]) for i in range(net.n_inputs)]
+    if k < LUT6:
+        for layer in range(layers - 1):
+            readers = sorted(j for j in live[layer + 1])
+            fan = {}
+            for j in readers:
+                for s in signals[layer + 1, j]:
+                    fan[s] = fan.get(s, 0) + 1
+            for j in readers:
+                if (layer + 1, j) not in real:
+                    continue
+                cur = set(signals[layer + 1, j])
+                for s in sorted(signals[layer + 1, j]):
+                    driver = (layer, s - start[layer])
+                    if fan[s] == 1 and driver in real:
+                        merged = (cur - {s}) | signals[driver]
+                        if len(merged) <= LUT6:
+                            cur, luts = merged, luts - 1
+    return luts, used
+
+
+LUT6 = 6
+
+
+def _random_table(rng: np.random.Generator, k: int) -> int:
+    """A table of one of the kinds the price tells apart: constant, buffer or inverter, two or three inputs, all."""
+    kind, mask = int(rng.integers(5)), (1 << (1 << k)) - 1
+    if kind == 0:
+        return [0, mask][int(rng.integers(2))]
+    if kind == 4:
+        return ((int(rng.integers(0, 1 << 32)) << 32) | int(rng.integers(0, 1 << 32))) & mask
+    positions = rng.choice(k, size=min(k, kind), replace=False).tolist()
+    out = {}
+    table = 0
+    for a in range(1 << k):
+        key = tuple((a >> p) & 1 for p in positions)
+        if key not in out:
+            out[key] = int(rng.integers(2))
+        table |= out[key] << a
+    return table
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_network_cost_equals_its_definition_on_random_networks(seed):
+    """Liveness, supports (duplicate wires, constant / buffer / two-input tables), the >= 2-signal rule, the
+    absorption of single-reader LUTs into their reader for K < 6 (fan-out, the LUT6 bound, the greedy order) and the
+    inputs used: the vectorized price against _slow_network_cost."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 7))
+    n_inputs = int(rng.integers(k, 14))
+    sizes = [int(rng.integers(1, 12)) for _ in range(int(rng.integers(1, 4)))]    # a layer of one LUT too
+    n_classes = int(rng.integers(2, 4))
+    sizes[-1] = max(sizes[-1], n_classes)
+    wiring, tables, prev = [], [], n_inputs
+    for size in sizes:
+        wiring.append(rng.integers(0, prev, size=(size, k)).astype(np.int32))
+        tables.append(np.array([_random_table(rng, k) for _ in range(size)], dtype=np.uint64))
+        prev = size
+    groups = np.array_split(np.arange(sizes[-1]), n_classes)
+    net = Network(k, n_inputs, wiring, tables, [g.tolist() for g in groups],
+                  [str(c) for c in range(n_classes)]).validate()
+    luts, used = cost.network_cost(net)
+    assert (luts, used.tolist()) == _slow_network_cost(net)
+
+
+# ---- the output tables' interpolation and the figures beyond them, by hand ------------------------------------------
+def _linear(points: dict[int, float], n: int) -> float:
+    """The measured table at group size n: linear between the measured sizes, from 0 LUTs at n = 0."""
+    xs = [0] + sorted(points)
+    ys = [0.0] + [points[x] for x in sorted(points)]
+    hi = next(i for i, x in enumerate(xs) if x >= n)
+    if xs[hi] == n:
+        return ys[hi]
+    return ys[hi - 1] + (ys[hi] - ys[hi - 1]) * (n - xs[hi - 1]) / (xs[hi] - xs[hi - 1])
+
+
+def test_output_tables_are_linear_between_the_measured_group_sizes():
+    for classes, row in cost._OUTPUT_PER_CLASS.items():
+        dense = cost._OUTPUT_DENSE[classes]
+        assert len(dense) == cost._OUTPUT_MAX_GROUP + 1
+        assert dense.tolist() == pytest.approx([_linear(row, n) for n in range(cost._OUTPUT_MAX_GROUP + 1)])
+        for n in (1, 7, 13, 50, 64):
+            assert cost.output_luts([n] * classes) == round(classes * _linear(row, n))
+    assert cost._POPCOUNT_LEVEL_TABLE.tolist() == [round(_linear(cost._POPCOUNT_LEVEL_POINTS, n))
+                                                   for n in range(cost._OUTPUT_MAX_GROUP + 1)]
+    assert [cost.popcount_levels(n) for n in (0, 1, 2, 3, 9, 10, 11, 18, 36, 64)] == [0, 0, 1, 1, 1, 2, 1, 3, 4, 4]
+
+
+def test_groups_beyond_the_measured_64_grow_as_a_lone_popcount():
+    """n > 64: the 64-bit figure scaled by n (S/2 - 1/2) / (64 (7/2 - 1/2)), S the bits of n (_POPCOUNT_TAIL)."""
+    # 2 classes of 128: 195.8 per class at 64; 128 * (8/2 - 1/2) = 448 against 64 * 3 = 192
+    assert cost.output_luts([128, 128]) == round(2 * 195.8 * 448 / 192) == 914
+    # 10 classes of 100: 205.8 at 64; 100 * (7/2 - 1/2) = 300
+    assert cost.output_luts([100] * 10) == round(10 * 205.8 * 300 / 192) == 3216
+    # popcount levels beyond 64: 4 levels per 64 bits, rounded
+    assert [cost.popcount_levels(n) for n in (65, 100, 128, 200)] == [4, 6, 8, 12]
+
+
+@pytest.mark.parametrize("n_classes, width, levels", [(1, 8, 0), (2, 1, 1), (2, 5, 2), (3, 2, 1), (4, 4, 3),
+                                                      (5, 4, 4), (10, 5, 8), (16, 7, 12)])
+def test_argmax_levels_by_hand(n_classes, width, levels):
+    """ceil(log2 C) tree levels of (S - 1) / 2 LUT levels each, rounded (half to even), at least one."""
+    assert cost.argmax_levels(n_classes, width) == levels
+
+
+@pytest.mark.parametrize("groups, width", [([[0], [1]], 1), ([[0, 1, 2], [3]], 2), ([[0, 1, 2, 3], [4]], 3),
+                                           ([list(range(16)), [16]], 5)])
+def test_score_width_holds_the_largest_groups_count(groups, width):
+    n = sum(len(g) for g in groups)
+    net = Network(2, 2, [np.zeros((n, 2), dtype=np.int32)], [np.full(n, 6, dtype=np.uint64)], groups,
+                  [str(i) for i in range(len(groups))]).validate()
+    assert cost.score_width(net) == width
+
+
+def _four_features(comparators, signed=False) -> dict:
+    """An encoder of four 18-bit features with the same comparators: a chunk priced wrongly costs at least 4 x 0.25
+    LUTs, which the rounding of the total cannot hide."""
+    return {"n_features": 4, "input_width": 18, "signed": signed,
+            "bits": [[f, op, t] for f in range(4) for op, t in comparators]}
+
+
+@pytest.mark.parametrize("comparators, signed, zero, other", [
+    ([(">=", -(1 << 17) + 5)], True, 2, 1),    # signed: + 2**17 -> 5: chunks 0, 0, 5
+    ([(">=", 5)], False, 2, 1),                # unsigned: no offset
+    ([(">=", 5), ("==", 5)], False, 2, 4),     # == chunks coded apart: 0, 0, 5 -> -1, -1, -6 (never zero)
+    ([(">=", 4), ("==", 5)], False, 2, 4),     # == chunk 5 must not meet >='s chunk 4
+    ([(">=", 1), ("==", 64)], False, 2, 4),    # == chunks 0, 1, 0 must not meet >='s 0, 0, 1
+    ([("==", 0)], False, 0, 3),                # == 0 is a comparator like any other (not a constant)
+    ([("==", -3)], True, 0, 3),                # == on a signed word: its two's-complement chunks, not offset
+])
+def test_carry_chain_chunks_of_signed_and_equality_comparators(comparators, signed, zero, other):
+    """Per feature, `zero` distinct all-zero chunks at 2 LUTs and `other` distinct other chunks at 2.25."""
+    assert cost.encoder_cost(_four_features(comparators, signed)) == (round(4 * (2 * zero + 2.25 * other)), 1)
+
+
+def test_support_takes_plain_lists_and_gives_int64():
+    """Tables as Python ints (a table of 2**64 - 1 included) and wiring as int32 or lists: int64 signal ids."""
+    k6_all = (1 << 64) - 1                                             # constant 1
+    sup = cost.support(np.array([[3, 4]], dtype=np.int32), [6], 2)    # XOR of inputs 3 and 4
+    assert sup.dtype == np.int64 and sup.tolist() == [[3, 4]]
+    assert cost.support([[0, 1, 2, 3, 4, 5]], [k6_all], 6).tolist() == [[-1] * 6]
+
+
+@pytest.mark.parametrize("luts, k, band", [
+    (100, 6, (-4, 23, 5, [81, 104])),          # k5-6, 80..149: Yosys = 100 / 1.23 .. 100 / 0.96
+    (100, 5, (-4, 23, 5, [81, 104])),          # K = 5 is measured with K = 6
+    (100, 4, (-42, 107, 8, [48, 172])),        # k2-4, 80..149: 100 / 2.07 .. 100 / 0.58
+    (20, 2, (-19, 315, 12, [5, 25])),
+])
+def test_error_band_figures_by_hand(luts, k, band):
+    b = cost.error_band(luts, k)
+    assert (b["low_pct"], b["high_pct"], b["designs"], b["yosys_luts"]) == band
+    assert b["source"] == cost.ERROR_BANDS_SOURCE == "benchmarks/results/cost_bands.md"

@@ -166,6 +166,19 @@ def test_latency_matches_register_option(tmp_path, option, latency):
         assert f"out_valid <= valid_sr({latency - 1});" in vhdl
 
 
+@pytest.mark.parametrize("option, n_layers, plan", [
+    ("none", 3, ("none", False, (), False, 0)), (" None ", 3, ("none", False, (), False, 0)),
+    ("layer", 3, ("layer", True, (1, 2, 3), True, 5)), ("LAYER", 1, ("layer", True, (1,), True, 3)),
+    ("every=1", 3, ("every=1", False, (1, 2, 3), True, 4)), ("every=2", 5, ("every=2", False, (2, 4), True, 3)),
+    ("every=2", 4, ("every=2", False, (2, 4), True, 3)), ("Every=4", 3, ("every=4", False, (), True, 1)),
+    ("every=10", 10, ("every=10", False, (10,), True, 2)),
+])
+def test_register_plan_by_hand(option, n_layers, plan):
+    """Where each --registers option puts registers (LUT layers numbered from 1) and the latency they add."""
+    p = register_plan(option, n_layers)
+    assert (p.option, p.after_encoder, p.after_layers, p.after_output, p.latency) == plan
+
+
 @pytest.mark.parametrize("bad", ["every=0", "every=", "every=-1", "layers", "2", "", "every=1.5"])
 def test_bad_registers_option(bad):
     with pytest.raises(ConfigError, match="--registers"):
