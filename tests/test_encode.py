@@ -96,3 +96,127 @@ def test_threshold_bits_round_to_top_bits_of_the_word():
     assert (enc.thresholds % (1 << 9) == 0).all() and (enc.thresholds > 0).all()
     with pytest.raises(ConfigError):
         Encoder.fit(X.astype(float), threshold_bits=3)
+
+
+# ---- by hand: thresholds, rounding, the file form, the checks (fast; the mutation benchmark's selection) -----------
+def test_thermometer_thresholds_by_hand():
+    """Integers: x > cut <=> x >= floor(cut) + 1; uniform cuts at lo + (hi - lo) * i / (bits + 1), quantile cuts at
+    the training quantiles; floats keep the cut; a threshold at or below the minimum (or above the maximum) would
+    be a constant bit and is dropped."""
+    X = np.arange(100).reshape(-1, 1)
+    for method in ("uniform", "quantile"):          # cuts 24.75, 49.5, 74.25 either way
+        assert Encoder.fit(X, bits=3, method=method, input_width=7).thresholds.tolist() == [25, 50, 75]
+    X = np.arange(4096).reshape(-1, 1)               # cuts 682.5, 1365, 2047.5, 2730, 3412.5
+    assert Encoder.fit(X, bits=5, method="uniform", input_width=12).thresholds.tolist() == \
+        [683, 1366, 2048, 2731, 3413]
+    floats = Encoder.fit(np.array([[0.0, 1], [1, 2], [2, 3], [3, 4]]), bits=1, method="uniform")
+    assert floats.thresholds.tolist() == [1.5, 2.5] and floats.thresholds.dtype == np.float64
+    # [0, 0, 0, 1]: the median cut 0 equals the minimum: no bit; [1, 2, 3, 4]: 2.5
+    skewed = Encoder.fit(np.array([[0.0, 1], [0, 2], [0, 3], [1, 4]]), bits=1)
+    assert (skewed.features.tolist(), skewed.thresholds.tolist()) == ([1], [2.5])
+    narrow = Encoder.fit(np.array([[0, 5], [1, 6]]), bits=3, method="uniform", input_width=4)
+    assert narrow.thresholds.tolist() == [1, 6]      # all cuts of [0, 1] give 1, of [5, 6] give 6: one bit each
+    per = Encoder.fit(np.arange(200).reshape(-1, 2), bits=[1, 3], method="uniform", input_width=8)
+    assert per.features.tolist() == [0, 1, 1, 1] and per.bits_per_feature == 3
+    with pytest.raises(ConfigError, match=r"encoder bits: need one value >= 1 per feature \(2 features\)"):
+        Encoder.fit(np.arange(200).reshape(-1, 2), bits=[1, 3, 2])
+
+
+def test_threshold_bits_round_to_the_words_top_bits_by_hand():
+    X = np.arange(4096).reshape(-1, 1)
+    # 683, 1366, 2048, 2731, 3413 rounded to multiples of 2**(12 - 3) = 512 (at least 512)
+    assert Encoder.fit(X, bits=5, method="uniform", input_width=12, threshold_bits=3).thresholds.tolist() == \
+        [512, 1536, 2048, 2560, 3584]
+    low = Encoder.fit(np.array([[0], [1], [4095]]), bits=1, method="quantile", input_width=12, threshold_bits=3)
+    assert low.thresholds.tolist() == [512]          # the cut 1 -> 2 rounds to 0: kept at the first step
+    words = Encoder.fit(np.column_stack([np.arange(8), np.arange(8)]), bits=3, method="uniform",
+                        input_width=[12, 3], threshold_bits=3)
+    # feature 0 (12 bits, values 0..7): its cuts round to 512, above every training value: no bit; feature 1 (a
+    # 3-bit word) is compared exactly
+    assert (words.features.tolist(), words.thresholds.tolist()) == ([1, 1, 1], [2, 4, 6])
+    for bad in (0, 65):
+        with pytest.raises(ConfigError, match=f"threshold_bits: needs integer inputs and a value in 1..64, got {bad}"):
+            Encoder.fit(X, input_width=12, threshold_bits=bad)
+    assert Encoder.fit(X, bits=1, input_width=12, threshold_bits=64).thresholds.tolist() == [2048]
+
+
+def test_too_many_categories_name_the_column():
+    X = np.array([[0, 3], [1, 7], [2, 3], [1, 9]])
+    with pytest.raises(DataError, match=r"^column 'colour': 3 categories exceed 2; is it really categorical\?$"):
+        Encoder.fit(X, categorical=[1], max_categories=2, names=["n", "colour"], input_width=4)
+    with pytest.raises(DataError, match=r"^column 1: 3 categories exceed 2"):
+        Encoder.fit(X, categorical=[1], max_categories=2, input_width=4)
+    assert Encoder.fit(X, categorical=[1], max_categories=3, input_width=4).n_bits == 3 + 2
+
+
+def test_the_file_form_by_hand():
+    enc = Encoder.fit(np.array([[0, 5], [1, 6]]), bits=3, method="uniform", input_width=[4, 4], signed=[False, False])
+    assert (enc.input_width, enc.signed) == (4, False)          # one value when every feature agrees
+    assert enc.to_dict() == {"kind": "comparators", "method": "uniform", "bits_per_feature": 3, "n_features": 2,
+                             "input_width": 4, "signed": False, "bits": [[0, ">=", 1], [1, ">=", 6]]}
+    mixed = Encoder.fit(np.array([[0, -5], [1, 6]]), bits=1, input_width=[4, 5], signed=[False, True])
+    d = mixed.to_dict()
+    assert (d["input_width"], d["signed"]) == ([4, 5], [False, True])
+    assert all(type(t) is int for _, _, t in d["bits"])
+    back = Encoder.from_dict(d, expect_bits=2)
+    assert (back.input_width, back.signed, back.method, back.bits_per_feature) == ((4, 5), (False, True), "quantile", 1)
+    assert (back.widths, back.signs, back.word_offsets(), back.port_width) == ([4, 5], [False, True], [0, 4], 9)
+    assert back.integer and back.n_bits == 2
+    floats = Encoder.fit(np.array([[0.0, 1], [0, 2], [0, 3], [1, 4]]), bits=1).to_dict()
+    assert floats["input_width"] is None and floats["bits"] == [[1, ">=", 2.5]]
+    assert not Encoder.from_dict(floats).integer
+    with pytest.raises(ConfigError, match=r"encoder input_width: 3 values for 2 features"):
+        Encoder.fit(np.array([[0, 5], [1, 6]]), input_width=[4, 4, 4])
+
+
+@pytest.mark.parametrize("edit, says", [
+    (lambda d: d["bits"].append([2, ">=", 1]), r"^encoder.bits\[2\]: feature 2 out of range 0..1$"),
+    (lambda d: d["bits"][0].__setitem__(2, 1.5), r"^encoder.bits\[0\]: integer inputs need an integer threshold, got 1.5$"),
+    (lambda d: d.__setitem__("input_width", [4, 4, 4]), r"^encoder.input_width: 3 entries, need one per feature \(2\)$"),
+    (lambda d: d.__setitem__("signed", [True]), r"^encoder.signed: 1 entries, need one per feature \(2\)$"),
+])
+def test_a_bad_encoder_in_a_file_names_the_field(edit, says):
+    from hcl.errors import NetworkFormatError
+    d = Encoder.fit(np.array([[0, 5], [1, 6]]), bits=1, input_width=4).to_dict()
+    edit(d)
+    with pytest.raises(NetworkFormatError, match=says):
+        Encoder.from_dict(d)
+
+
+def test_expect_bits_must_match_the_network():
+    from hcl.errors import NetworkFormatError
+    d = Encoder.fit(np.array([[0, 5], [1, 6]]), bits=1, input_width=4).to_dict()
+    assert Encoder.from_dict(d, expect_bits=2).n_bits == 2
+    with pytest.raises(NetworkFormatError, match=r"^encoder.bits: 2 comparisons but the network has n_inputs=3$"):
+        Encoder.from_dict(d, expect_bits=3)
+
+
+def test_transform_compares_integer_words_and_floats_as_they_are():
+    enc = Encoder.fit(np.arange(100).reshape(-1, 1), bits=3, method="uniform", input_width=7)   # 25, 50, 75
+    assert enc.transform(np.array([[24], [25], [74], [75]])).tolist() == [[False] * 3, [True, False, False],
+                                                                           [True, True, False], [True] * 3]
+    assert enc.transform(np.array([[24.9]])).tolist() == [[False] * 3]        # an integer word: 24
+    onehot = Encoder.fit(np.array([[0, 3], [1, 7]]), bits=1, categorical=[1], input_width=4)
+    assert onehot.transform(np.array([[1, 7], [0, 4]])).tolist() == [[True, False, True], [False, False, False]]
+    floats = Encoder.fit(np.array([[0.0], [1.0]]), bits=1, method="uniform")                  # 0.5
+    assert floats.transform(np.array([[0.5], [0.49]])).tolist() == [[True], [False]]
+
+
+@pytest.mark.parametrize("X, says", [(np.arange(3), r"^data: expected a 2-D array \[samples, features\], got "
+                                                    r"shape \(3,\)$"),
+                                     (np.zeros((0, 2)), r"^data: no samples$"),
+                                     (np.array([["a"]]), r"^data: features must be numeric, got dtype <U1$"),
+                                     (np.array([[1.0, np.nan]]), r"^data: NaN or inf at row 0, column 1: clean")])
+def test_check_data_names_what_is_wrong(X, says):
+    from hcl.encode import check_data
+    with pytest.raises(DataError, match=says):
+        check_data(X, "data")
+    check_data(np.array([[True, False]]), "data")
+
+
+def test_unpack_rows_is_one_row_per_bit():
+    from hcl.encode import unpack_rows
+    bits = np.array([[1, 0], [1, 1], [0, 1]], dtype=bool)             # 3 samples, 2 bits
+    rows = unpack_rows(pack_bits(bits), 3)
+    assert rows.dtype == np.uint8 and rows.tolist() == [[1, 1, 0], [0, 1, 1]]
+    assert pack_bits(np.zeros((0, 2), dtype=bool)).shape == (2, 1)

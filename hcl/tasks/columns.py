@@ -77,8 +77,10 @@ class ColumnMap:
         if self.kind == "categorical":
             text = cell_text(col)
             values = np.asarray(self.values, dtype=str)
-            index = np.searchsorted(values, text) if len(values) else np.zeros(len(text), dtype=np.int64)
-            known = (index < len(values)) & (values[np.minimum(index, len(values) - 1)] == text)
+            index = np.searchsorted(values, text)
+            known = np.zeros(len(text), dtype=bool)      # a hand-edited map may list no values: all unknown
+            if len(values):
+                known = (index < len(values)) & (values[np.minimum(index, len(values) - 1)] == text)
             if not known.all():
                 if not self.other:
                     i = int(np.flatnonzero(~known)[0])
