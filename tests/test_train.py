@@ -230,3 +230,49 @@ def test_same_seed_same_model_on_one_or_two_threads():
                              check=True)
         digests.append(out.stdout.strip().splitlines()[-1])
     assert digests[0] == digests[1]
+
+
+def test_distillation_target_mixes_labels_and_teacher_linearly():
+    """The gradient is linear in the target, so with weight w it must be (1 - w) x the labels' gradient + w x the
+    teacher's (weight 1), in every layer and for the slot weights."""
+    model, x, y = _small(11, 4, hidden=(6, 5))
+    rng = np.random.default_rng(3)
+    soft = rng.dirichlet(np.ones(3), size=len(y)).astype(np.float32)
+    ab = (efd.default_alpha(4), efd.DEFAULT_BETA)
+
+    def grads(weight):
+        _, dt, dm = model.gradients(x, y, 0.5, ab, soft=soft, soft_weight=weight)
+        return dt + [dm]
+
+    labels_only, teacher_only, mixed = grads(0.0), grads(1.0), grads(0.3)
+    for a, b, m in zip(labels_only, teacher_only, mixed):
+        np.testing.assert_allclose(m, 0.7 * a + 0.3 * b, rtol=1e-4, atol=1e-7)
+    assert not np.allclose(labels_only[0], teacher_only[0])
+    # a teacher that agrees with the labels (one-hot) changes nothing
+    onehot = np.eye(3, dtype=np.float32)[y]
+    _, dt, _ = model.gradients(x, y, 0.5, ab, soft=onehot, soft_weight=0.6)
+    for a, b in zip(labels_only, dt):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_input_noise_flips_that_share_of_the_bits_a_step_reads_and_none_by_default():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(4000, 16), dtype=np.uint8)
+    y = rng.integers(0, 2, size=4000)
+    for noise, low, high in ((0.0, 0.0, 0.0), (0.1, 0.09, 0.11)):
+        model = TrainableNetwork.random(np.random.default_rng(1), 4, 16, [6], 2, 2)
+        seen = []
+        step = model.step
+        model.step = lambda xb, yb, *a, **kw: seen.append(xb.copy()) or step(xb, yb, *a, **kw)
+        train_network(model, x, y, TrainConfig(epochs=1, batch_size=100, input_noise=noise),
+                      np.random.default_rng(2))
+        clean = x[np.random.default_rng(2).permutation(len(x))]      # the order the run drew first
+        flipped = float(np.mean(np.concatenate(seen) != clean))
+        assert low <= flipped <= high, (noise, flipped)
+
+
+@pytest.mark.parametrize("field,value", [("distill", -0.1), ("distill", 1.5), ("input_noise", 0.5),
+                                         ("input_noise", -0.01)])
+def test_regularizer_options_out_of_range_are_config_errors(field, value):
+    with pytest.raises(ConfigError):
+        TrainConfig(**{field: value}).validate()

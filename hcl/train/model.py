@@ -34,6 +34,8 @@ class TrainConfig:
     mapping_every: int = 8                 # batches per slot-weight update (their gradients summed): the update
                                            # touches n0*K*n_inputs weights (4.7 M on MNIST), the table update 96 K
     time_limit: float | None = None        # seconds; training stops at the next step past it
+    distill: float = 0.0                   # weight of a teacher's soft targets in the loss (0: labels only)
+    input_noise: float = 0.0               # probability that a training step sees an input bit flipped
 
     def validate(self) -> "TrainConfig":
         if not self.epochs > 0:
@@ -48,6 +50,10 @@ class TrainConfig:
             raise ConfigError(f"--tau: must be positive, got {self.tau}")
         if not (1 <= self.mapping_every <= 1024):
             raise ConfigError(f"mapping_every: must be 1..1024, got {self.mapping_every}")
+        if not (0 <= self.input_noise < 0.5):
+            raise ConfigError(f"input noise: must be in [0, 0.5), got {self.input_noise}")
+        if not (0 <= self.distill <= 1):
+            raise ConfigError(f"distillation weight: must be in [0, 1], got {self.distill}")
         if not (0 < self.beta < 1) or (self.alpha is not None and not self.alpha > 0):
             raise ConfigError("EFD: need alpha > 0 and 0 < beta < 1")
         return self
@@ -149,10 +155,11 @@ class TrainableNetwork:
 
     # ---- one step --------------------------------------------------------------------------------------------
     def gradients(self, x: np.ndarray, y: np.ndarray, tau: float, efd_ab: tuple[float, float],
-                  slots_only: bool = False):
+                  slots_only: bool = False, soft: np.ndarray | None = None, soft_weight: float = 0.0):
         """Loss and gradients on one batch: table gradients per layer, and the slot weights' gradient (with
         `slots_only`, the slot gradients ``[B, n0 * K]`` instead, for the caller to accumulate). `efd_ab` is the
-        EFD's ``(alpha, beta)``."""
+        EFD's ``(alpha, beta)``. With `soft` (a teacher's class probabilities ``[B, n_classes]``), the target is
+        ``(1 - soft_weight) * one-hot(y) + soft_weight * soft`` (distillation)."""
         addrs, outs = self.forward(x)
         scores = kernels.group_scores(outs[-1], self.group_of, self.n_classes) / np.float32(tau)
         z = scores - scores.max(axis=1, keepdims=True)
@@ -160,7 +167,11 @@ class TrainableNetwork:
         p /= p.sum(axis=1, keepdims=True)
         b = len(y)
         loss = float(-np.log(p[np.arange(b), y] + 1e-30).mean())
-        p[np.arange(b), y] -= 1.0
+        if soft is None or soft_weight == 0.0:
+            p[np.arange(b), y] -= 1.0
+        else:
+            p -= np.float32(soft_weight) * soft
+            p[np.arange(b), y] -= np.float32(1.0 - soft_weight)
         g = np.ascontiguousarray((p / np.float32(b * tau))[:, self.group_of], dtype=np.float32)
         dtables = [None] * len(self.tables)
         dmap = None
@@ -180,10 +191,10 @@ class TrainableNetwork:
         return loss, dtables, dmap
 
     def step(self, x: np.ndarray, y: np.ndarray, lr: float, tau: float, efd_ab: tuple[float, float],
-             mapping_every: int = 1) -> float:
+             mapping_every: int = 1, soft: np.ndarray | None = None, soft_weight: float = 0.0) -> float:
         """One Adam step on the tables; the slot weights take one every `mapping_every` calls, on the sum of
         their gradients (the wiring stays fixed in between)."""
-        loss, dtables, gs = self.gradients(x, y, tau, efd_ab, slots_only=True)
+        loss, dtables, gs = self.gradients(x, y, tau, efd_ab, slots_only=True, soft=soft, soft_weight=soft_weight)
         st = self.state
         st["step"] = st.get("step", 0) + 1
         if "m" not in st:
@@ -238,8 +249,9 @@ class TrainLog:
 
 
 def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config: TrainConfig,
-                  rng: np.random.Generator) -> TrainLog:
-    """Train ``model`` in place on ``x`` (uint8 0/1 ``[n_samples, n_inputs]``) and labels ``y``."""
+                  rng: np.random.Generator, soft: np.ndarray | None = None) -> TrainLog:
+    """Train ``model`` in place on ``x`` (uint8 0/1 ``[n_samples, n_inputs]``) and labels ``y``; with `soft`, a
+    teacher's class probabilities per sample, distilled with weight ``config.distill``."""
     config.validate()
     x = np.ascontiguousarray(x, dtype=np.uint8)
     y = np.ascontiguousarray(y, dtype=np.int64)
@@ -260,7 +272,11 @@ def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config:
             break
         lr = config.lr * config.lr_decay ** sum(step >= s * total for s in config.lr_steps)
         idx = order[(step % per_epoch) * bs:(step % per_epoch + 1) * bs]
-        losses.append(model.step(x[idx], y[idx], lr, tau, (alpha, config.beta), config.mapping_every))
+        xb = x[idx]
+        if config.input_noise > 0:
+            xb = xb ^ (rng.random(xb.shape, dtype=np.float32) < config.input_noise).astype(np.uint8)
+        losses.append(model.step(xb, y[idx], lr, tau, (alpha, config.beta), config.mapping_every,
+                                 None if soft is None else soft[idx], config.distill))
         step += 1
     model.state.pop("pending", None)   # gradients of a partial mapping round are dropped, not applied late
     return TrainLog(step / per_epoch, step, time.perf_counter() - t0, time.process_time() - c0, losses)
