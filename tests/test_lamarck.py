@@ -156,3 +156,17 @@ def test_a_trained_start_keeps_its_output_refit_only_if_validation_does_not_drop
     assert (val(refit) > val(raw)) == refit_wins                  # the case is what it claims to be
     kept = _refit_unless_overfitting(problem, raw)
     assert kept.net.to_dict() == (refit if refit_wins else raw).net.to_dict()
+
+
+def test_default_training_counts_steps_on_small_data_and_epochs_on_large():
+    """With a --time-limit that affords it, a start trains max(30 epochs, LONG_STEPS steps): small data (digits'
+    ~1,000 rows are 33 steps an epoch) trains LONG_STEPS steps, MNIST-size data 30 epochs; without a limit, the
+    MIN_DEFAULT_STEPS floor."""
+    from types import SimpleNamespace
+    config = SimpleNamespace(train_epochs=None, train_batch=32, train_lr=1e-2, time_limit=3600.0)
+    small = lamarck.start_config(config, 1_078, n_luts=100)
+    assert small.epochs * (1_078 // 32) == pytest.approx(lamarck.LONG_STEPS, rel=0.01)
+    large = lamarck.start_config(config, 225_000, n_luts=100)
+    assert large.epochs == lamarck.MAX_DEFAULT_EPOCHS
+    quick = lamarck.start_config(SimpleNamespace(**{**vars(config), "time_limit": None}), 1_078, n_luts=100)
+    assert quick.epochs * (1_078 // 32) == pytest.approx(lamarck.MIN_DEFAULT_STEPS, rel=0.01)

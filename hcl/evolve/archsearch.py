@@ -269,7 +269,8 @@ def plan(problem, data: SearchData, archs: list[Arch]) -> Plan:
                                                config.train_batch) for a in archs]))
     epoch_seconds = step * max(1, len(data.labels) // config.train_batch)
     affordable = SEARCH_SHARE * config.time_limit / epoch_seconds
-    full = min(float(lamarck.MAX_DEFAULT_EPOCHS), affordable / sum(fractions))
+    full = min(lamarck.max_default_epochs(max(1, len(data.labels) // config.train_batch)),
+               affordable / sum(fractions))
     # As a trained start: at least the default start's epochs (>= 4,000 steps: small data needs them).
     return Plan(max(full, float(lamarck.start_config(config, len(data.labels), 0).epochs)), pop, gens)
 

@@ -27,18 +27,30 @@ SECONDS_PER_SAMPLE_LUT = 12.3 / (50_000 * 1_500)
 # dominated by the per-step constant, which SECONDS_PER_SAMPLE_LUT leaves out (sipm members ran 1.7x over plan).
 STEP_COST = (3.5e-4, 1.0e-6, 1.02e-8)
 MAX_DEFAULT_EPOCHS = 30          # DWN's MNIST schedule: 30 epochs
+MIN_DEFAULT_STEPS = 4_000
+# Small data counts steps, not epochs: 30 epochs of digits' ~1,000 rows are 1,000 Adam steps. Measured on digits
+# [68] + 4/class, validation, seeds 0-2 (benchmarks/results/trainer_ablation.md): 4,000 steps 0.916, 10,000 0.933,
+# 33,000 0.927; sipm [60] + 10/class already has 11,000 steps in 30 epochs and gains nothing from more (0.928 ->
+# 0.925 at 120 epochs). So a --time-limit run may train up to max(30 epochs, LONG_STEPS steps).
+LONG_STEPS = 10_000
+
+
+def max_default_epochs(per_epoch: int) -> float:
+    """The longest default training, in epochs of `per_epoch` steps: 30 epochs, or LONG_STEPS steps on small data."""
+    return max(float(MAX_DEFAULT_EPOCHS), LONG_STEPS / per_epoch)
 
 
 def start_config(config, n_samples: int, n_luts: int = 0) -> TrainConfig:
-    """Training of a start member: ``train_epochs``; by default 3 epochs and at least 4,000 steps, and with a
-    --time-limit up to as many epochs (at most 30) as half the limit allows at the measured trainer speed."""
+    """Training of a start member: ``train_epochs``; by default 3 epochs and at least MIN_DEFAULT_STEPS steps, and
+    with a --time-limit up to as many epochs (at most max_default_epochs) as half the limit allows at the measured
+    trainer speed."""
     per_epoch = max(1, n_samples // config.train_batch)
     epochs = config.train_epochs
     if epochs is None:
-        epochs = max(3.0, 4000 / per_epoch)
+        epochs = max(3.0, MIN_DEFAULT_STEPS / per_epoch)
         if config.time_limit is not None and n_luts > 0:
             affordable = 0.5 * config.time_limit / (SECONDS_PER_SAMPLE_LUT * n_samples * n_luts)
-            epochs = max(epochs, min(float(MAX_DEFAULT_EPOCHS), float(int(affordable))))
+            epochs = max(epochs, min(max_default_epochs(per_epoch), float(int(affordable))))
     return TrainConfig(epochs=epochs, batch_size=config.train_batch, lr=config.train_lr).validate()
 
 
