@@ -161,7 +161,7 @@ OPTIONS: tuple[Option, ...] = (
            "(shift: 5x the samples; image tasks only). Default: the task's suggestion (mnist shift, else none).",
            choices=AUGMENTS),
     Option("train_epochs", float | None, None, "efd: epochs of the start network's training. Default 3 (at least "
-           "4,000 steps).", low=0, low_open=True, high=1000),
+           "4,000 steps); with --time-limit, as many as half the limit affords, up to max(30 epochs, 10,000 steps).", low=0, low_open=True, high=1000),
     Option("train_lr", float, 1e-2, "efd: learning rate of the start network's training.", low=0, low_open=True,
            high=1),
     Option("train_batch", int, 32, "efd: samples per training step.", low=1, high=65536),
