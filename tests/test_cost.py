@@ -573,3 +573,48 @@ def test_error_band_figures_by_hand(luts, k, band):
     b = cost.error_band(luts, k)
     assert (b["low_pct"], b["high_pct"], b["designs"], b["yosys_luts"]) == band
     assert b["source"] == cost.ERROR_BANDS_SOURCE == "benchmarks/results/cost_bands.md"
+
+
+def test_an_encoder_dict_without_optional_keys_prices_as_unsigned_over_the_features_it_names():
+    """n_features defaults to 1 + the largest feature index, signed to False."""
+    enc = {"input_width": 8, "bits": [[2, ">=", 192], [0, ">=", 4]]}       # 2 bits and 6 bits: a LUT each
+    assert cost.encoder_cost(enc) == (2, 1)
+    signed = {"input_width": 8, "signed": True, "bits": [[2, ">=", 64]]}   # + 128: 192, 2 bits
+    assert cost.encoder_cost(signed) == (1, 1) and cost.encoder_cost({**signed, "signed": False}) == (1, 1)
+    assert cost.encoder_cost({"input_width": 8, "bits": [[0, ">=", 128]]}) == (0, 0)   # unsigned: a wire
+
+
+def _xor(k: int) -> int:
+    return sum(1 << a for a in range(1 << k) if bin(a).count("1") % 2)
+
+
+@pytest.mark.parametrize("case", ["layers overlap", "dead first LUT", "input 0"])
+def test_network_cost_corner_cases_by_hand(case):
+    """Absorption where the ids of two layers must stay apart (the union of a reader's and its driver's signals is
+    7, not 6); a layer whose LUT 0 is dead beside one live LUT; a driver reading input 0 (signal id 0)."""
+    if case == "layers overlap":
+        # K = 4; layer 1: 8 LUTs on the inputs; layer 2: 8 LUTs, LUT 0 on layer-1 LUTs 4..7, LUT i on i..i+3; the
+        # outputs read layer-2 LUTs 0..3 and 4..7 (one reader each): 3 other signals + a driver's 4 = 7: no absorption.
+        w = [[[i % 8, (i + 1) % 8, (i + 2) % 8, (i + 3) % 8] for i in range(8)],
+             [[4, 5, 6, 7]] + [[i % 8, (i + 1) % 8, (i + 2) % 8, (i + 3) % 8] for i in range(1, 8)],
+             [[0, 1, 2, 3], [4, 5, 6, 7]]]
+        net = chain_net(4, w, [[_xor(4)] * 8, [_xor(4)] * 8, [_xor(4)] * 2], 8)
+        assert cost.network_cost(net)[0] == 8 + 8 + 2 == _slow_network_cost(net)[0]       # nothing absorbed
+    elif case == "dead first LUT":
+        # K = 3; layer 1: LUT 0 read by nobody, LUT 1 an XOR; the outputs are buffers of LUT 1: one real LUT
+        net = chain_net(3, [[[0, 1, 2], [0, 1, 2]], [[1, 1, 1], [1, 1, 1]]], [[_xor(3)] * 2, [0xAA, 0xAA]], 3)
+        assert cost.network_cost(net)[0] == 1 == _slow_network_cost(net)[0]
+    else:
+        # K = 4; layer 1: A reads inputs 0..3, E inputs 4..7, B, C, D inputs 8..11; output 0 reads A, B, C, D and
+        # output 1 B, C, D, E: A's union with B, C, D is 7 signals (input 0 among them): nothing is absorbed.
+        net = chain_net(4, [[[0, 1, 2, 3], [8, 9, 10, 11], [9, 10, 11, 8], [10, 11, 8, 9], [4, 5, 6, 7]],
+                            [[0, 1, 2, 3], [1, 2, 3, 4]]], [[_xor(4)] * 5, [_xor(4)] * 2], 12)
+        assert cost.network_cost(net)[0] == 7 == _slow_network_cost(net)[0]
+    assert cost.network_cost(net)[1].dtype == bool
+
+
+def test_one_class_of_two_luts_is_priced_and_the_estimate_says_what_it_is():
+    assert cost.output_luts([2]) == round(cost._OUTPUT_PER_CLASS[2][2]) == 2
+    net = random_network(np.random.default_rng(0), 6, 8, [4, 2], 2)
+    assert cost.estimate(net)["estimate"] == ("hcl.cost model (LUT6 fabric, calibrated on Yosys synth_xilinx), not "
+                                              "a synthesis result")
