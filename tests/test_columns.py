@@ -186,3 +186,63 @@ def test_defaults_of_an_input_map_entry():
     assert m.columns == (ColumnMap("c", "categorical", ("a",)), ColumnMap("r", "raw", bits=3),
                          ColumnMap("f", "fixed", bits=2))
     assert (m.columns[0].other, m.columns[1].signed) == (False, False)
+
+
+# ---- for the mutation benchmark's survivors ---------------------------------------------------------------------
+def test_fixed_point_codes_of_integers_are_exact_and_of_floats_scale_by_a_power_of_two():
+    """Integer columns are shifted exactly (a double would round 2**59 - 1 up); frac = 3 scales by 8, not 6."""
+    wide = ColumnMap("g", "fixed", bits=20, frac=-40, offset=0)
+    codes = wide.apply(np.array([(2**19 + 3) * 2**40 - 1]), "t.csv", _row)
+    assert codes.tolist() == [2**19 + 2] and codes.dtype == np.int64
+    zero = ColumnMap("z", "fixed", bits=60, frac=0, offset=0)
+    assert zero.apply(np.array([2**53 + 1]), "t.csv", _row).tolist() == [2**53 + 1]
+    assert ColumnMap("f", "fixed", bits=8, frac=3, offset=0).apply(np.array([1.5, 2.0]), "t.csv", _row).tolist() == \
+        [12, 16]
+    halves = ColumnMap("h", "fixed", bits=4, frac=-1, offset=0)     # a float column with frac <= 0: floor(x / 2)
+    assert halves.apply(np.array([3.0, 7.5, -1.0]), "t.csv", _row).tolist() == [1, 3, 0]
+
+
+@pytest.mark.parametrize("values, bits, frac_offset", [
+    ([0.5, 1.4999], 4, (4, 8)),               # the first guess, 3, leaves room: 23 - 8 = 15 codes at 4
+    ([-1e-300, 1.875], 4, (2, -1)),           # the first guess, 3, needs 15 - (-1) = 16 codes: one less
+    ([0.0, 1e-300], 8, (1000, 0)),            # the finest code allowed (FRAC_LIMIT)
+    ([-1e308, 1e308], 8, (-1000, -9332637)),  # the coarsest allowed (their range overflows a double): codes clip
+])
+def test_fit_fixed_corrects_its_first_guess_within_the_limits(values, bits, frac_offset):
+    m = fit_fixed("v", np.array(values), bits, _train(2))
+    assert (m.frac, m.offset) == frac_offset
+
+
+def test_messages_of_unreadable_cells_say_the_way_out():
+    with pytest.raises(DataError, match=r"\(train with --top-categories N to code unseen and rare values as "
+                                        r"'other'\)$"):
+        ColumnMap("c", "categorical", ("a",)).apply(np.array(["b"]), "t.csv", _row)
+    with pytest.raises(DataError, match=r"is not a number \(the network reads this column as numbers\)$"):
+        ColumnMap("n", "raw", bits=4).apply(np.array(["x"]), "t.csv", _row)
+    with pytest.raises(DataError, match=r"as raw integers \(retrain with --input-bits N for fixed-point codes\)$"):
+        ColumnMap("n", "raw", bits=4).apply(np.array([1.5]), "t.csv", _row)
+    with pytest.raises(LeakError, match=r"^internal error: column 'v'.s fixed-point format was given 3 rows"):
+        fit_fixed("v", np.array([1.0, 2.0, 3.0]), 4, _train(2))
+
+
+def test_fitted_maps_are_whole_and_record_their_split():
+    vocabulary = np.array(["b", "a", "c"])
+    split = _train(2)
+    assert fit_categorical("colour", vocabulary, np.array(["a", "b"]), 32, 1, "t.csv", split) == \
+        ColumnMap("colour", "categorical", ("a",), other=True)
+    assert fit_categorical("colour", vocabulary, np.array(["a", "b"]), 32, None, "t.csv", split) == \
+        ColumnMap("colour", "categorical", ("a", "b", "c"))
+    for top in (1, None):
+        assert fit_categorical("colour", vocabulary, np.array(["a", "b"]), 32, top, "t.csv", split).fitted_on is split
+    assert fit_fixed("v", np.array([0.0, 1.0]), 4, split) == ColumnMap("v", "fixed", bits=4, frac=3, offset=0)
+    assert compact([5]) == 5
+
+
+def test_top_categories_break_ties_by_text_order_however_many_values():
+    """60 values of 1..3 training rows each: the 10 kept are the most frequent, ties to the first in text order
+    (a sort that is not stable picks others here)."""
+    counts = np.random.default_rng(0).integers(1, 4, size=60)
+    names = [f"v{i:02d}" for i in range(60)]
+    train = np.array([n for n, c in zip(names, counts) for _ in range(c)])
+    m = fit_categorical("c", np.array(names), train, 64, 10, "t.csv", _train(len(train)))
+    assert m.values == tuple(sorted(sorted(names, key=lambda n: (-counts[names.index(n)], n))[:10]))

@@ -165,3 +165,118 @@ def test_atomic_save_gives_normal_file_mode(net, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---- the structure by hand (fast; the mutation benchmark's selection) --------------------------------------------
+def _hand() -> Network:
+    """4 inputs; layer 1: 3 LUTs (LUT 2 read by nobody); layer 2: 2 LUTs, one per class. K = 2."""
+    return Network(2, 4, [np.array([[0, 1], [2, 3], [3, 3]], dtype=np.int32), np.array([[0, 1], [1, 1]], dtype=np.int32)],
+                   [np.array([8, 6, 1], dtype=np.uint64), np.array([14, 2], dtype=np.uint64)], [[0], [1]],
+                   ["a", "b"], "hand").validate()
+
+
+def test_structure_by_hand():
+    net = _hand()
+    assert (net.layer_sizes, net.n_luts, net.depth, net.n_classes) == ([3, 2], 5, 2, 2)
+    assert net.layer_offsets().tolist() == [0, 4, 7, 9] and net.layer_offsets().dtype == np.int64
+    wires, tables, group_of = net.flat()
+    assert wires.tolist() == [[0, 1], [2, 3], [3, 3], [4, 5], [5, 5]] and wires.dtype == np.int32
+    assert tables.tolist() == [8, 6, 1, 14, 2] and tables.dtype == np.uint64
+    assert group_of.tolist() == [-1, -1, -1, 0, 1] and group_of.dtype == np.int32
+    assert [m.tolist() for m in net.live_luts()] == [[True, True, False], [True, True]]
+    assert net.live_inputs().tolist() == [True, True, True, True]
+    three = Network(2, 5, [np.array([[0, 1], [4, 4]], dtype=np.int32), np.array([[0, 0], [0, 0]], dtype=np.int32),
+                           np.array([[0, 1], [1, 0]], dtype=np.int32)],
+                    [np.array([1, 2], dtype=np.uint64)] * 3, [[0], [1]], ["a", "b"]).validate()
+    # layer 2 reads only LUT 0 of layer 1, so LUT 1 (inputs 4) is dead and input 4 unread
+    assert [m.tolist() for m in three.live_luts()] == [[True, False], [True, True], [True, True]]
+    assert three.live_inputs().tolist() == [True, True, False, False, False]
+
+
+def test_pruned_drops_dead_luts_and_rewires_their_readers():
+    net = _hand()
+    net.wiring[1] = np.array([[2, 1], [1, 1]], dtype=np.int32)     # now LUT 0 of layer 1 is dead, LUT 2 live
+    small, kept = net.pruned()
+    assert kept.tolist() == [1, 2, 3, 4]
+    assert small.layer_sizes == [2, 2] and small.wiring[0].tolist() == [[2, 3], [3, 3]]
+    assert small.wiring[1].tolist() == [[1, 0], [0, 0]] and small.wiring[1].dtype == np.int32
+    assert small.tables[0].tolist() == [6, 1] and small.tables[1].tolist() == [14, 2]
+    assert net.layer_sizes == [3, 2]                                 # the original is untouched
+    small, kept = _hand().pruned()                                   # its LUT 2 of layer 1 is read by nobody
+    assert kept.tolist() == [0, 1, 3, 4] and small.layer_sizes == [2, 2]
+    full = random_network(np.random.default_rng(0), 2, 3, [2], 2)
+    assert full.pruned()[0] is full and full.pruned()[1].tolist() == [0, 1]
+
+
+def test_copy_is_deep():
+    net = _hand()
+    net.encoder = {"bits": [[0, ">=", 1]]}
+    net.meta = {"seed": 1}
+    other = net.copy()
+    other.wiring[0][0, 0] = 3
+    other.tables[1][0] = 0
+    other.groups[0].append(1)
+    other.classes[0] = "z"
+    other.encoder["bits"][0][2] = 9
+    other.meta["seed"] = 2
+    assert (net.wiring[0][0, 0], int(net.tables[1][0]), net.groups, net.classes) == (0, 14, [[0], [1]], ["a", "b"])
+    assert (net.encoder, net.meta, other.task) == ({"bits": [[0, ">=", 1]]}, {"seed": 1}, "hand")
+    bare = _hand()
+    assert bare.copy().encoder is None
+
+
+@pytest.mark.parametrize("edit, says", [
+    (lambda n: setattr(n, "k", 1), r"^k: 1 is outside 2..6$"),
+    (lambda n: setattr(n, "k", 7), r"^k: 7 is outside 2..6$"),
+    (lambda n: setattr(n, "n_inputs", 0), r"^n_inputs: must be at least 1, got 0$"),
+    (lambda n: (setattr(n, "wiring", []), setattr(n, "tables", [])), r"^layers: a network needs at least one LUT layer$"),
+    (lambda n: n.tables.pop(), r"^layers: wiring and tables have different layer counts$"),
+    (lambda n: n.wiring.__setitem__(0, n.wiring[0][:, :1]), r"^layers\[0\].wiring: each LUT needs exactly k=2 inputs$"),
+    (lambda n: n.wiring.__setitem__(0, n.wiring[0][0]), r"^layers\[0\].wiring: each LUT needs exactly k=2 inputs$"),
+    (lambda n: (n.wiring.__setitem__(1, np.zeros((0, 2), dtype=np.int32)),
+                n.tables.__setitem__(1, np.zeros(0, dtype=np.uint64))), r"^layers\[1\]: a layer needs at least one LUT$"),
+    (lambda n: n.tables.__setitem__(0, n.tables[0][:2]), r"^layers\[0\].tables: 2 tables for 3 LUTs$"),
+    (lambda n: n.wiring[0].__setitem__((1, 1), 4), r"^layers\[0\].wiring: index 4 out of range 0..3$"),
+    (lambda n: n.wiring[1].__setitem__((1, 0), -1), r"^layers\[1\].wiring: index -1 out of range 0..2$"),
+    (lambda n: n.wiring[1].__setitem__((1, 0), 3), r"^layers\[1\].wiring: index 3 out of range 0..2$"),
+    (lambda n: n.tables[1].__setitem__(0, 16), r"^layers\[1\].tables: a table has bits above 2\^k=4$"),
+    (lambda n: n.classes.pop(), r"^groups: need one group per class and at least 2 classes, got 2 groups for 1"),
+    (lambda n: (n.groups.pop(), n.classes.pop()), r"^groups: need one group per class and at least 2 classes, got 1"),
+    (lambda n: n.groups.__setitem__(1, [0]), r"^groups: must partition the last layer's 2 LUTs \(each index once\)$"),
+    (lambda n: (n.groups.__setitem__(0, [0, 1]), n.groups.__setitem__(1, [])),
+     r"^groups: every class needs at least one LUT$"),
+])
+def test_validate_names_the_first_inconsistent_field(edit, says):
+    net = _hand()
+    edit(net)
+    with pytest.raises(NetworkFormatError, match=says):
+        net.validate()
+
+
+def test_a_k6_table_may_use_all_64_bits_and_a_k2_table_reads_one_hex_digit():
+    net = random_network(np.random.default_rng(0), 6, 6, [2], 2)
+    net.tables[0][0] = np.uint64(2**64 - 1)
+    assert net.validate().to_dict()["layers"][0]["tables"][0] == "f" * 16
+    assert _hand().to_dict()["layers"][1]["tables"] == ["e", "2"]
+    back = Network.from_dict(_hand().to_dict())
+    assert back.wiring[0].dtype == np.int32 and back.tables[0].dtype == np.uint64 and back.task == "hand"
+
+
+def test_random_network_groups_split_the_last_layer_evenly():
+    net = random_network(np.random.default_rng(1), 3, 5, [4, 7], 3)
+    assert net.groups == [[0, 1], [2, 3, 4], [5, 6]] and net.classes == ["0", "1", "2"]
+    assert all(int(t) >> 8 == 0 for t in np.concatenate(net.tables))
+    assert net.wiring[0].max() < 5 and net.wiring[1].max() < 4
+    with pytest.raises(NetworkFormatError, match=r"the last layer needs at least one LUT per class \(3\)"):
+        random_network(np.random.default_rng(1), 3, 5, [4, 2], 3)
+
+
+def test_from_dict_counts_layers_and_sizes():
+    d = _hand().to_dict()
+    d["layer_sizes"] = [3]
+    with pytest.raises(NetworkFormatError, match=r"^layer_sizes: 1 entries for 2 layers$"):
+        Network.from_dict(d)
+    d = _hand().to_dict()
+    d["layers"][1]["tables"].append("0")
+    with pytest.raises(NetworkFormatError, match=r"^layers\[1\].tables: need 2 tables$"):
+        Network.from_dict(d)

@@ -166,7 +166,8 @@ def fit_fixed(name: str, train_values: np.ndarray, bits: int, split: Split) -> C
 
     frac = 0
     if hi > lo:
-        frac = max(-FRAC_LIMIT, min(FRAC_LIMIT, math.floor(math.log2(top / (hi - lo)))))
+        # log2(top / (hi - lo)), with the range halved first: hi - lo of finite doubles may overflow (1e308 - -1e308)
+        frac = max(-FRAC_LIMIT, min(FRAC_LIMIT, math.floor(math.log2(top / (hi / 2 - lo / 2))) - 1))
         while frac < FRAC_LIMIT and span(frac + 1) <= top:
             frac += 1
         while frac > -FRAC_LIMIT and span(frac) > top:
