@@ -220,3 +220,95 @@ def test_unpack_rows_is_one_row_per_bit():
     rows = unpack_rows(pack_bits(bits), 3)
     assert rows.dtype == np.uint8 and rows.tolist() == [[1, 1, 0], [0, 1, 1]]
     assert pack_bits(np.zeros((0, 2), dtype=bool)).shape == (2, 1)
+
+
+# ---- for the mutation benchmark's survivors ---------------------------------------------------------------------
+def test_the_defaults_of_fit():
+    """bits 4 (quantile cuts at 20 % .. 80 %), unsigned words, at most 32 categories, no split recorded."""
+    enc = Encoder.fit(np.arange(100).reshape(-1, 1), input_width=7)
+    assert enc.thresholds.tolist() == [20, 40, 60, 80] and enc.signed is False and enc.method == "quantile"
+    assert enc.fitted_on is None
+    X = np.column_stack([np.arange(64) % 33, np.arange(64)])
+    with pytest.raises(DataError, match="33 categories exceed 32"):
+        Encoder.fit(X, categorical=[0], input_width=7)
+    assert Encoder.fit(np.column_stack([np.arange(64) % 32, np.arange(64)]), categorical=[0], input_width=7).n_bits \
+        == 32 + 4
+
+
+def test_fit_checks_and_records_the_split_it_was_given():
+    from hcl.errors import LeakError
+    from hcl.splits import Split
+    X, y = np.arange(20).reshape(-1, 2), np.zeros(10)
+    split = Split.of("train", y, X)
+    assert Encoder.fit(X, bits=1, input_width=5, split=split).fitted_on is split
+    with pytest.raises(LeakError, match=r"^internal error: the encoder's thresholds was given feature rows that are "
+                                        r"not its own where the train split \(10 rows\) belongs"):
+        Encoder.fit(X[::-1], bits=1, input_width=5, split=split)
+
+
+def test_every_message_of_fit_and_transform_says_which_data():
+    with pytest.raises(DataError, match=r"^training data: no samples$"):
+        Encoder.fit(np.zeros((0, 2)))
+    enc = Encoder.fit(np.arange(20).reshape(-1, 2), input_width=5)
+    with pytest.raises(DataError, match=r"^input data: no samples$"):
+        enc.transform(np.zeros((0, 2)))
+    with pytest.raises(ConfigError, match=r"^encoder method 'median' unknown: use one of quantile, uniform$"):
+        Encoder.fit(np.arange(10).reshape(-1, 1), method="median")
+    with pytest.raises(DataError, match=r"^training data: every feature is constant, nothing to encode$"):
+        Encoder.fit(np.full((4, 2), 7), input_width=4)
+    with pytest.raises(ConfigError, match=r"^encoder signed: 3 values for 2 features$"):
+        Encoder.fit(np.arange(20).reshape(-1, 2), input_width=5, signed=[False] * 3)
+
+
+def test_threshold_bits_of_one_and_a_step_of_two():
+    X = np.arange(4096).reshape(-1, 1)
+    assert Encoder.fit(X, bits=1, input_width=12, threshold_bits=1).thresholds.tolist() == [2048]
+    # 4-bit words, 3 kept: a step of 2; cuts 3, 6, 9, 12 -> 4, 7, 10, 13 -> rounded (half to even) 4, 8, 10, 12
+    small = Encoder.fit(np.arange(16).reshape(-1, 1), bits=4, method="uniform", input_width=4, threshold_bits=3)
+    assert small.thresholds.tolist() == [4, 8, 10, 12]
+
+
+def test_negative_thresholds_of_signed_words_are_kept_as_they_are():
+    signed = Encoder.fit(np.arange(-10, 11).reshape(-1, 1), bits=3, method="uniform", input_width=5, signed=True)
+    assert signed.thresholds.tolist() == [-4, 1, 6]       # cuts -5, 0, 5
+
+
+def test_a_threshold_at_the_training_minimum_is_dropped_and_a_float_one_at_the_maximum_kept():
+    # column 0: the median 600 -> 601 rounds to 512 = the minimum: a bit always 1, dropped
+    X = np.array([[512, 0], [600, 1], [4095, 2]])
+    enc = Encoder.fit(X, bits=1, input_width=[12, 2], threshold_bits=3)
+    assert enc.features.tolist() == [1]
+    floats = Encoder.fit(np.array([[0.0], [1.0], [1.0], [1.0]]), bits=1)      # the median is 1.0, the maximum
+    assert floats.thresholds.tolist() == [1.0]
+
+
+def test_every_categorical_column_is_one_hot():
+    X = np.array([[0, 3], [1, 7], [2, 3]])
+    enc = Encoder.fit(X, categorical=[0, 1], input_width=4)
+    assert list(zip(enc.features.tolist(), enc.thresholds.tolist())) == [(0, 0), (0, 1), (0, 2), (1, 3), (1, 7)]
+
+
+def test_the_file_forms_types_and_defaults():
+    import json
+    from hcl.errors import NetworkFormatError
+    enc = Encoder.fit(np.array([[0, 5], [1, 6]]), bits=1, input_width=np.array([4, 4]))
+    assert type(enc.input_width) is int and json.dumps(enc.to_dict())
+    d = enc.to_dict()
+    for key in ("signed", "method", "bits_per_feature"):
+        d.pop(key)
+    back = Encoder.from_dict(d)
+    assert (back.signed, back.method, back.bits_per_feature) == (False, "", 0)
+    assert back.features.dtype == np.int64 and back.thresholds.dtype == np.int64
+    floats = Encoder.from_dict(Encoder.fit(np.array([[0.0], [1.0]]), bits=1, method="uniform").to_dict())
+    assert floats.thresholds.dtype == np.float64 and floats.thresholds.tolist() == [0.5]
+    with pytest.raises(NetworkFormatError, match=r"^encoder"):
+        Encoder.from_dict({"kind": "comparators"})
+
+
+def test_structure_and_packing_details():
+    enc = Encoder(3, np.array([0, 1, 2]), [">="] * 3, np.array([1, 1, 1]), (3, 5, 2))
+    assert (enc.word_offsets(), enc.port_width) == ([0, 3, 8], 10)
+    X = np.array([[1, 0, 1], [0, 2, 0]])
+    assert np.array_equal(enc.encode_packed(X), pack_bits(enc.transform(X)))
+    out = unpack_bits(pack_bits(np.array([[1, 0]], dtype=bool)), 1)
+    assert out.dtype == bool and out.tolist() == [[True, False]]
