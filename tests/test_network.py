@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from hcl.cli import main
 from hcl.errors import NetworkFormatError
-from hcl.network import Network, random_network
+from hcl.network import Network, random_network, table_mask
 
 
 @pytest.fixture
@@ -280,3 +280,56 @@ def test_from_dict_counts_layers_and_sizes():
     d["layers"][1]["tables"].append("0")
     with pytest.raises(NetworkFormatError, match=r"^layers\[1\].tables: need 2 tables$"):
         Network.from_dict(d)
+
+
+# ---- for the mutation benchmark's survivors (written after its run; not re-measured) -----------------------------
+def _three() -> Network:
+    """LUT layers of 3, 3 and 2 LUTs (K = 2); the outputs read layer 2's LUT 0, which reads layer 1's LUT 0 only."""
+    return Network(2, 3, [np.array([[0, 1], [1, 2], [2, 2]], dtype=np.int32),
+                          np.array([[0, 0], [1, 2], [2, 2]], dtype=np.int32), np.array([[0, 0], [0, 0]], dtype=np.int32)],
+                   [np.array([6, 8, 1], dtype=np.uint64), np.array([2, 6, 6], dtype=np.uint64),
+                    np.array([2, 4], dtype=np.uint64)], [[0], [1]], ["a", "b"]).validate()
+
+
+def test_three_layers_flat_and_pruned():
+    net = _three()
+    _, _, group_of = net.flat()
+    assert group_of.tolist() == [-1] * 6 + [0, 1]
+    small, kept = net.pruned()
+    assert kept.tolist() == [0, 3, 6, 7] and small.layer_sizes == [1, 1, 2]
+    assert [w.tolist() for w in small.wiring] == [[[0, 1]], [[0, 0]], [[0, 0], [0, 0]]]
+    assert net.live_inputs().dtype == bool and net.live_inputs().tolist() == [True, True, False]
+
+
+def test_copy_keeps_every_field_and_a_file_keeps_encoder_meta_and_task():
+    net = _three()
+    net.meta, net.task = {"seed": 3}, "t"
+    c = net.copy()
+    assert (c.k, c.n_inputs, c.meta, c.task) == (2, 3, {"seed": 3}, "t")
+    enc = {"kind": "comparators", "method": "uniform", "bits_per_feature": 1, "n_features": 3, "input_width": 4,
+           "signed": False, "bits": [[0, ">=", 1], [1, ">=", 2], [2, ">=", 3]]}
+    net.encoder = enc
+    back = Network.from_dict(net.to_dict())
+    assert (back.encoder, back.meta, back.task) == (enc, {"seed": 3}, "t")
+    d = net.to_dict()
+    for key in ("task", "meta"):
+        d.pop(key)
+    bare = Network.from_dict(d)
+    assert (bare.task, bare.meta) == ("", {})
+    d["encoder"] = dict(enc, bits=enc["bits"][:2])
+    with pytest.raises(NetworkFormatError, match=r"encoder.bits: 2 comparisons but the network has n_inputs=3"):
+        Network.from_dict(d)
+
+
+def test_one_input_and_a_layer_of_one_lut_are_valid():
+    Network(2, 1, [np.zeros((1, 2), dtype=np.int32), np.zeros((2, 2), dtype=np.int32)],
+            [np.array([6], dtype=np.uint64), np.array([2, 4], dtype=np.uint64)], [[0], [1]], ["a", "b"]).validate()
+
+
+def test_random_tables_use_every_bit_of_the_mask():
+    from hcl.network import random_tables
+    t = random_tables(np.random.default_rng(0), 2, 200)
+    assert table_mask(2) == 15 and table_mask(6) == 2**64 - 1
+    assert int(np.bitwise_or.reduce(t)) == 15 and int(np.bitwise_and.reduce(t)) == 0
+    net = random_network(np.random.default_rng(0), 2, 3, [40, 2], 2, task="t")
+    assert net.task == "t" and net.wiring[0].dtype == np.int32 and net.wiring[0].min() == 0
