@@ -200,3 +200,13 @@ def test_bad_options_are_one_line_errors(tmp_path, args, needle):
 def test_fidelity_options_out_of_range(key, value, needle):
     with pytest.raises(ConfigError, match=needle):
         config(**{key: value}).validate()
+
+
+def test_the_search_cuts_its_rank_rows_and_members_from_the_training_split_only():
+    """A slip that cuts them from another split fails loudly (hcl.splits), before any member trains."""
+    from hcl.errors import LeakError
+    problem = Problem(EvolveConfig(task="digits", trainer="efd", arch_search=True, seed=2))
+    archsearch.SearchData(problem)                       # the training split's own rows: accepted
+    problem.labels["train"] = problem.labels["val"]
+    with pytest.raises(LeakError, match="architecture search"):
+        archsearch.SearchData(problem)

@@ -49,6 +49,7 @@ from hcl.evolve import lamarck
 from hcl.evolve.jobs import tournament
 from hcl.evolve.problem import within_limits
 from hcl.network import Network
+from hcl.splits import fitted_on
 from hcl.train import TrainConfig, TrainableNetwork, train_network
 
 ETA = 2
@@ -128,6 +129,7 @@ class SearchData:
     def __init__(self, problem):
         ds, config = problem.dataset, problem.config
         y = problem.labels["train"]
+        fitted_on("the architecture search's rank rows and members", problem.train.split, y=y)
         rng = np.random.default_rng([config.seed, 0xA5C4])
         n_rank = max(MIN_RANK_ROWS, int(round(RANK_SHARE * len(y))))
         if n_rank >= len(y) // 2:
@@ -142,6 +144,7 @@ class SearchData:
         keep = np.ones(len(y), dtype=bool)
         keep[rank] = False
         rows, labels = problem.train.trainer_data
+        fitted_on("the architecture search's members", problem.train.split, y=labels, copies=True)
         copies = len(labels) // len(y)                     # the split, then each --augment copy, in row order
         mask = np.tile(keep, copies)
         self.rows = np.ascontiguousarray(rows[mask])
