@@ -28,7 +28,6 @@ import numpy as np
 
 from hcl import reference
 from hcl.evolve.config import EvolveConfig
-from hcl.evolve.fitness import Evaluator
 from hcl.evolve.problem import Problem
 from hcl.network import Network
 from hcl.train import TrainConfig, TrainableNetwork, train_network
@@ -67,7 +66,7 @@ def run(problem: Problem, hidden: list[int], group: int, epochs: float, seed: in
     train_network(model, rows, labels, TrainConfig(epochs=epochs, **extra), rng, soft=soft)
     cpu = time.process_time() - c0
     net = problem.decorate(model.export(problem.classes))
-    acc = {name: Evaluator(problem.packed[name], problem.labels[name]).full(net).accuracy for name in ("train", "val")}
+    acc = {name: problem.accuracy(net, name) for name in ("train", "val")}
     return {"variant": variant, "seed": seed, "train": round(acc["train"], 4), "val": round(acc["val"], 4),
             "cpu_s": round(cpu, 1)}
 

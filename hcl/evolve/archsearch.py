@@ -270,10 +270,9 @@ def plan(problem, data: SearchData, archs: list[Arch]) -> Plan:
                                                     for r in range(1, RUNGS + 1)]
     step = float(np.mean([lamarck.step_seconds(problem.encoder.n_bits, list(a.hidden), a.n_luts(n_classes),
                                                config.train_batch) for a in archs]))
-    epoch_seconds = step * max(1, len(data.labels) // config.train_batch)
-    affordable = SEARCH_SHARE * config.time_limit / epoch_seconds
-    full = min(lamarck.max_default_epochs(max(1, len(data.labels) // config.train_batch)),
-               affordable / sum(fractions))
+    per_epoch = max(1, len(data.labels) // config.train_batch)
+    affordable = SEARCH_SHARE * config.time_limit / (step * per_epoch)
+    full = min(lamarck.max_default_epochs(per_epoch), affordable / sum(fractions))
     # As a trained start: at least the default start's epochs (>= 4,000 steps: small data needs them).
     return Plan(max(full, float(lamarck.start_config(config, len(data.labels), 0).epochs)), pop, gens)
 
