@@ -277,14 +277,7 @@ def run_summary(problem: Problem, result: EvolveResult) -> dict:
 
 def split_record(problem: Problem) -> dict:
     """Rows and a sha256 of each split's raw features and labels: two runs used the same data iff these match.
-    Computed once per problem (each checkpoint records it)."""
-    cached = getattr(problem, "_split_record", None)
-    if cached is None:
-        cached = problem._split_record = _split_record(problem)
-    return cached
-
-
-def _split_record(problem: Problem) -> dict:
+    The hashes are the splits' identities (Dataset.identity), computed once per data set."""
     out = {}
     for name in ("train", "val", "test"):
         split = problem.dataset.identity(name)
