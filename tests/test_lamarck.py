@@ -170,3 +170,48 @@ def test_default_training_counts_steps_on_small_data_and_epochs_on_large():
     assert large.epochs == lamarck.MAX_DEFAULT_EPOCHS
     quick = lamarck.start_config(SimpleNamespace(**{**vars(config), "time_limit": None}), 1_078, n_luts=100)
     assert quick.epochs * (1_078 // 32) == pytest.approx(lamarck.MIN_DEFAULT_STEPS, rel=0.01)
+
+
+def test_front_starts_train_a_network_within_each_share_of_the_budget(tmp_path):
+    """Beside the start, `front_starts` networks are trained from scratch at budgets spread evenly below --max-luts
+    (3/4, 1/2, 1/4 of it), so the front a run returns spans the budget; with 0, every member is the start."""
+    from hcl.evolve.start import initial_population
+    config = trained(max_luts=160, layers=None, group_size=None, population=6).validate()
+    assert config.front_starts == 3
+    pop = initial_population(Problem(config), np.random.default_rng(0))
+    start = pop[0]
+    budgets = [b for b in (120, 80, 40) if b < start.luts]   # a budget the start already meets needs no network
+    front = [m for m in pop if m.ev is not start.ev]
+    assert len(budgets) >= 2 and len(front) == len(budgets)
+    for member, budget in zip(front, budgets):
+        assert member.luts <= budget and member.ev.net.layer_sizes != start.ev.net.layer_sizes
+    assert pop[1:1 + len(front)] == front
+    alone = initial_population(Problem(trained(max_luts=160, layers=None, group_size=None, population=6,
+                                               front_starts=0).validate()), np.random.default_rng(0))
+    assert all(m.ev is alone[0].ev for m in alone)
+    result = evolve(trained(tmp_path, max_luts=160, layers=None, group_size=None, generations=1), progress=False)
+    assert min(n.meta["cost"]["luts"] for n in result.pareto) <= 40
+    assert all(n.meta["cost"]["luts"] <= 160 for n in result.pareto)
+
+
+def test_front_starts_plan_their_training_together_on_their_share_of_the_time_limit(monkeypatch):
+    """With --time-limit, the front starts' epochs x LUTs at the planned trainer speed add up to at most
+    FRONT_SHARE of the limit (the start alone plans on START_SHARE)."""
+    from hcl.evolve import start as start_module
+    seen = []
+    real = lamarck.train_from_scratch
+
+    def spy(rows, labels, rng, k, n_inputs, hidden, group, classes, train, *, split):
+        seen.append((sum(hidden) + group * len(classes), train.epochs, len(labels)))
+        return real(rows, labels, rng, k, n_inputs, hidden, group, classes, train, split=split)
+
+    monkeypatch.setattr(lamarck, "train_from_scratch", spy)
+    limit = 20.0   # seconds: between the 4,000-step floor and the cap for these small networks
+    config = trained(max_luts=160, layers=None, group_size=None, population=6, train_epochs=None,
+                     time_limit=limit).validate()
+    start_module.initial_population(Problem(config), np.random.default_rng(0))
+    assert len(seen) == 4
+    spent = [luts * epochs * n * lamarck.SECONDS_PER_SAMPLE_LUT for luts, epochs, n in seen]
+    assert spent[0] <= lamarck.START_SHARE * limit * 1.01
+    assert sum(spent[1:]) <= lamarck.FRONT_SHARE * limit * 1.01
+    assert sum(spent[1:]) > 0.5 * lamarck.FRONT_SHARE * limit

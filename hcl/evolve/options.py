@@ -44,6 +44,8 @@ MAX_BITS = 4096
 # Architecture search: every member is trained by gradients, so the counts stay small.
 MAX_ARCH_POPULATION = 200
 MAX_ARCH_GENERATIONS = 100
+# Front starts: each is a network trained from scratch.
+MAX_FRONT_STARTS = 16
 
 Columns = str | list[str | int] | None       # column names or 0-based indices: "a,b,3" (CLI) or a list (TOML, API)
 
@@ -167,6 +169,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("train_batch", int, 32, "efd: samples per training step.", low=1, high=65536),
     Option("tune_steps", int, 100, "efd: training steps of each child.", low=1, high=1_000_000),
     Option("tune_lr", float, 1e-3, "efd: learning rate of each child's training.", low=0, low_open=True, high=1),
+    Option("front_starts", int, 3, "efd: networks trained from scratch beside the start, at budgets spread evenly "
+           "below --max-luts (3: 3/4, 1/2 and 1/4 of it), so the front a run returns spans the budget; 0: the start "
+           "alone.", low=0, high=MAX_FRONT_STARTS),
     Option("arch_search", bool, False, "efd: search the architecture (hidden layers, LUTs per class) by NSGA-II over "
            "trained members with successive halving before the genetic loop, instead of one start from the fixed "
            "rule."),

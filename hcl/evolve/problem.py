@@ -149,5 +149,9 @@ def prune(ev: Evaluated) -> Evaluated:
 
 
 def within_limits(config: EvolveConfig, cand: Candidate) -> bool:
-    return ((config.max_luts is None or cand.luts <= config.max_luts)
-            and (config.max_depth is None or cand.depth <= config.max_depth))
+    return within_budget(config, config.max_luts, cand.luts, cand.depth)
+
+
+def within_budget(config: EvolveConfig, budget: int | None, luts: int, depth: int) -> bool:
+    """`luts` within `budget` (None: no bound) and `depth` within --max-depth."""
+    return (budget is None or luts <= budget) and (config.max_depth is None or depth <= config.max_depth)

@@ -10,7 +10,7 @@ from hcl.errors import ConfigError
 from hcl.evolve import grow, lamarck, operators
 from hcl.evolve.config import EvolveConfig
 from hcl.evolve.fitness import Evaluated
-from hcl.evolve.problem import Candidate, Problem, candidate, prune, within_limits
+from hcl.evolve.problem import Candidate, Problem, candidate, prune, within_budget, within_limits
 from hcl.network import Network
 
 def initial_population(problem: Problem, rng: np.random.Generator, executor=None) -> list[Candidate]:
@@ -43,51 +43,91 @@ _START_ATTEMPTS = 3
 
 
 def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Candidate]:
-    """One network trained from scratch on the topology that fits the limits with the most network LUTs, the
-    whole population starting from it: children diversify it, each continuing its parent's training.
+    """One network trained from scratch on the topology that fits the limits with the most network LUTs, and
+    ``front_starts`` more at budgets spread evenly below --max-luts (each the largest topology that fits its
+    budget), so that the front the run returns spans the budget with networks trained for their size -- pruning
+    the start instead left them ~4 points under a dedicated run. The population is these, then copies of the start:
+    children diversify them, each continuing its parent's training.
 
-    A topology fits by the estimate of a probe wired as the trainer wires (lamarck.sizing_probe: every hidden LUT
-    read, the first layer on the comparators that are neither almost always 0 nor almost always 1). That is no
-    bound -- the learned mapping chooses its own comparators -- so a trained network over the limits is dropped
-    for the next topology, skipping those that would overshoot by the same ratio."""
+    The start plans its training on START_SHARE of --time-limit, the front starts all together on FRONT_SHARE
+    (lamarck.start_config), each capped as the start is."""
+    config = problem.config
+    n_samples = problem.train.n_trainer_samples
+    priced = _priced_topologies(problem)
+    topologies = _within(problem, priced, config.max_luts)
+    if not topologies:
+        raise ConfigError(f"no topology fits --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
+                          "raise the limits (or give --layers / --group-size that fit)")
+    start = _trained_start(problem, rng, config.max_luts, topologies,
+                           lambda n_luts: lamarck.start_config(config, n_samples, n_luts))
+    if start is None:
+        raise ConfigError(f"the trained {topologies[0][2]} + {topologies[0][3]}/class network and the smaller ones "
+                          f"tried need more than --max-luts {config.max_luts} / --max-depth {config.max_depth}: give "
+                          "smaller --layers / --group-size or a larger budget")
+    members = [start]
+    n = config.front_starts if config.max_luts is not None else 0
+    budgets = [int(config.max_luts * i / (n + 1)) for i in range(n, 0, -1)]
+    front = [(b, t) for b in budgets if b < start.luts and (t := _within(problem, priced, b))]
+    if front:
+        # one plan for all: the same epochs each, their LUTs summed (those of each budget's first-choice topology)
+        total = sum(sum(t[0][2]) + t[0][3] * len(problem.classes) for _, t in front)
+        plan = lamarck.start_config(config, n_samples, total, share=lamarck.FRONT_SHARE)
+        for budget, tops in front:
+            cand = _trained_start(problem, rng, budget, tops, lambda _: plan)
+            if cand is not None:
+                members.append(cand)
+    members = members[:config.population]
+    return members + [Candidate(start.ev, start.luts, start.depth, start.accuracy, val=start.val)
+                      for _ in range(config.population - len(members))]
+
+
+def _priced_topologies(problem: Problem) -> list[tuple[int, int, int, list[int], int]]:
+    """(estimated LUTs, depth, network LUTs, hidden, group) of every trained_topologies shape, priced by its sizing
+    probe (lamarck.sizing_probe: every hidden LUT read, the first layer on the comparators that are neither almost
+    always 0 nor almost always 1), the most network LUTs first (the smaller group on a tie). The probe is no bound --
+    the learned mapping chooses its own comparators -- so _trained_start checks each trained network again."""
     config = problem.config
     probe_rng = np.random.default_rng([config.seed, 0x70B0])
     inputs = lamarck.informative_inputs(problem.train.rows)   # the start trains on these rows next
-    fitting = []
+    priced = []
     for hidden, group in trained_topologies(problem):
         probe = problem.decorate(lamarck.sizing_probe(probe_rng, config.k, inputs, problem.encoder.n_bits, hidden,
                                                       group, problem.classes))
         c = cost.estimate(probe)
-        if within_limits(config, Candidate(None, c["luts"], c["depth"], 0.0)):
-            fitting.append((c["luts_network"], -group, c["luts"], hidden, group))
-    if not fitting:
-        raise ConfigError(f"no topology fits --max-luts {config.max_luts} / --max-depth {config.max_depth}: "
-                          "raise the limits (or give --layers / --group-size that fit)")
-    fitting.sort(key=lambda f: (f[0], f[1]), reverse=True)
-    # After a trained network overshoots, skip topologies that would overshoot by the same ratio.
+        priced.append((c["luts"], c["depth"], c["luts_network"], hidden, group))
+    return sorted(priced, key=lambda p: (p[2], -p[4]), reverse=True)
+
+
+def _within(problem: Problem, priced: list, budget: int | None) -> list[tuple[int, int, list[int], int]]:
+    """(estimate, network LUTs, hidden, group) of the priced topologies that fit `budget` and --max-depth."""
+    return [(luts, net_luts, hidden, group) for luts, depth, net_luts, hidden, group in priced
+            if within_budget(problem.config, budget, luts, depth)]
+
+
+def _trained_start(problem: Problem, rng: np.random.Generator, budget: int | None,
+                   topologies: list[tuple[int, int, list[int], int]], plan) -> Candidate | None:
+    """The first of `topologies` whose network, trained from scratch for `plan(LUTs)`, refitted and pruned, fits
+    `budget` and --max-depth (None if _START_ATTEMPTS trained networks did not). After a trained network overshoots,
+    topologies that would overshoot by the same ratio are skipped."""
+    config = problem.config
     inflation, attempts = 1.0, 0
-    for _, _, estimate, hidden, group in fitting:
-        if config.max_luts is not None and estimate * inflation > config.max_luts:
+    for estimate, _, hidden, group in topologies:
+        if budget is not None and estimate * inflation > budget:
             continue
         if attempts == _START_ATTEMPTS:
             break
         attempts += 1
         n_luts = sum(hidden) + group * len(problem.classes)
         net = lamarck.train_from_scratch(*problem.train.trainer_data, rng, config.k, problem.encoder.n_bits, hidden,
-                                         group, problem.classes,
-                                         lamarck.start_config(config, problem.train.n_trainer_samples, n_luts),
-                                         split=problem.train.split)
+                                         group, problem.classes, plan(n_luts), split=problem.train.split)
         ev = problem.train.full(problem.decorate(net))
         if config.refit in ("output-exact", "exact", "both"):
             ev = _refit_unless_overfitting(problem, ev)
         cand = candidate(problem, prune(ev))
-        if within_limits(config, cand):
-            return [cand] + [Candidate(cand.ev, cand.luts, cand.depth, cand.accuracy, val=cand.val)
-                             for _ in range(config.population - 1)]
+        if within_budget(config, budget, cand.luts, cand.depth):
+            return cand
         inflation = max(inflation, cand.luts / estimate)
-    raise ConfigError(f"the trained {hidden} + {group}/class network needs {cand.luts} LUTs / depth {cand.depth},"
-                      f" over --max-luts {config.max_luts} / --max-depth {config.max_depth}: give smaller "
-                      "--layers / --group-size or a larger budget")
+    return None
 
 
 def _searched_population(problem: Problem, rng: np.random.Generator, executor) -> list[Candidate]:
