@@ -13,7 +13,9 @@ Variants:
   probabilities a softmax of its popcounts at T times its own training temperature (model.default_tau of its group).
   The teacher is a network hcl trained on the **same training split** (checked: same task, seed and encoder);
 * ``noise:P``: every input bit a training step reads is flipped with probability P (input noise, a regularizer for
-  small data).
+  small data);
+* ``mapping:N``: the learnable mapping (slot weights) takes an Adam step every N batches on their summed gradients
+  (TrainConfig.mapping_every; hcl's default 8, DWN steps it every batch).
 
 The teacher's CPU time is not in the student's: at equal CPU, distillation must also pay for its teacher.
 """
@@ -58,8 +60,10 @@ def run(problem: Problem, hidden: list[int], group: int, epochs: float, seed: in
         soft, extra = teacher_targets(problem, teacher, rows, temperature), {"distill": weight}
     elif kind == "noise":
         extra = {"input_noise": float(args[0])}
+    elif kind == "mapping":
+        extra = {"mapping_every": int(args[0])}
     elif kind != "base":
-        raise SystemExit(f"unknown variant {variant!r}: base, distill:W:T or noise:P")
+        raise SystemExit(f"unknown variant {variant!r}: base, distill:W:T, noise:P or mapping:N")
     rng = np.random.default_rng(seed)
     model = TrainableNetwork.random(rng, problem.config.k, rows.shape[1], hidden, group, len(problem.classes))
     c0 = time.process_time()
