@@ -215,3 +215,14 @@ def test_front_starts_plan_their_training_together_on_their_share_of_the_time_li
     assert spent[0] <= lamarck.START_SHARE * limit * 1.01
     assert sum(spent[1:]) <= lamarck.FRONT_SHARE * limit * 1.01
     assert sum(spent[1:]) > 0.5 * lamarck.FRONT_SHARE * limit
+
+
+def test_the_start_rule_reads_at_most_its_hidden_luts_per_output_lut():
+    """Without --layers, every shape the trained start may take has one hidden layer of at most
+    MAX_HIDDEN_PER_OUTPUT LUTs per output LUT, and the rule offers that ratio for every group size."""
+    from hcl.evolve.start import MAX_HIDDEN_PER_OUTPUT, trained_topologies
+    problem = Problem(trained(layers=None, group_size=None, k=6).validate())
+    shapes = trained_topologies(problem)
+    n_classes = len(problem.classes)
+    assert all(len(h) == 1 and h[0] <= MAX_HIDDEN_PER_OUTPUT * g * n_classes for h, g in shapes)
+    assert {g for h, g in shapes if h[0] == MAX_HIDDEN_PER_OUTPUT * g * n_classes} == {g for _, g in shapes}
