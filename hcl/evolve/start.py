@@ -64,6 +64,7 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
         raise ConfigError(f"the trained {topologies[0][2]} + {topologies[0][3]}/class network and the smaller ones "
                           f"tried need more than --max-luts {config.max_luts} / --max-depth {config.max_depth}: give "
                           "smaller --layers / --group-size or a larger budget")
+    problem.note(f"trained start: {_shape(start)}, {start.luts} LUTs, train {start.accuracy:.4f}")
     members = [start]
     n = config.front_starts if config.max_luts is not None else 0
     budgets = [int(config.max_luts * i / (n + 1)) for i in range(n, 0, -1)]
@@ -76,9 +77,16 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
             cand = _trained_start(problem, rng, budget, tops, lambda _: plan)
             if cand is not None:
                 members.append(cand)
+                problem.note(f"front start within {budget} LUTs: {_shape(cand)}, {cand.luts} LUTs, train "
+                             f"{cand.accuracy:.4f} ({plan.epochs:g} epochs)")
     members = members[:config.population]
     return members + [Candidate(start.ev, start.luts, start.depth, start.accuracy, val=start.val)
                       for _ in range(config.population - len(members))]
+
+
+def _shape(cand: Candidate) -> str:
+    net = cand.ev.net
+    return f"{net.layer_sizes[:-1]} + {net.layer_sizes[-1] / len(net.classes):g}/class"
 
 
 def _priced_topologies(problem: Problem) -> list[tuple[int, int, int, list[int], int]]:
