@@ -226,3 +226,20 @@ def test_the_start_rule_reads_at_most_its_hidden_luts_per_output_lut():
     n_classes = len(problem.classes)
     assert all(len(h) == 1 and h[0] <= MAX_HIDDEN_PER_OUTPUT * g * n_classes for h, g in shapes)
     assert {g for h, g in shapes if h[0] == MAX_HIDDEN_PER_OUTPUT * g * n_classes} == {g for _, g in shapes}
+
+
+def test_front_starts_stop_when_the_clock_passes_their_share_of_the_time_limit():
+    """On a machine slower than the trainer's calibration the planned front starts would overrun --time-limit: once
+    the clock passes the start's and the front starts' shares, no further front start is trained (and the log says
+    so); with time left, all are."""
+    import time
+    from hcl.evolve.start import initial_population
+    config = trained(max_luts=160, layers=None, group_size=None, population=6, time_limit=1000.0).validate()
+    late = Problem(config)
+    late.t_start = time.monotonic() - 0.9 * 1000.0
+    pop = initial_population(late, np.random.default_rng(0))
+    assert all(m.ev is pop[0].ev for m in pop)
+    assert any("front starts" in note and "not trained" in note for note in late.notes)
+    early = Problem(config)
+    early.t_start = time.monotonic()
+    assert len({id(m.ev) for m in initial_population(early, np.random.default_rng(0))}) >= 3

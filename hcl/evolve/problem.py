@@ -58,6 +58,7 @@ class Problem:
         self.notes: list[str] = []
         self.verbose = False
         self.arch_summary: dict | None = None           # set by the architecture search (evolve.archsearch)
+        self.t_start: float | None = None               # time.monotonic() at the run's start (set by evolve.run)
         self.packed = {name: self.encoder.encode_packed(ds.split(name)[0]) for name in ("train", "val", "test")}
         self.labels = {name: np.asarray(ds.split(name)[1], dtype=np.int64) for name in ("train", "val", "test")}
         self.train = Evaluator(self.packed["train"], self.labels["train"], self._training_copies(), split=train)

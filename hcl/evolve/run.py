@@ -144,6 +144,7 @@ def _run(problem: Problem, state: SearchState | None, out: Path | None, progress
          t_start: float) -> EvolveResult:
     config = problem.config
     problem.verbose = progress
+    problem.t_start = t_start
     for warning in problem.warnings:       # shown even with --quiet; kept in run.json
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     display = Progress(config, enabled=progress)
