@@ -76,7 +76,7 @@ class Arch:
     group: int
 
     def n_luts(self, n_classes: int) -> int:
-        return sum(self.hidden) + self.group * n_classes
+        return lamarck.n_trained_luts(list(self.hidden), self.group, n_classes)
 
 
 @dataclass

@@ -62,6 +62,11 @@ def start_config(config, n_samples: int, n_luts: int = 0, share: float = START_S
     return TrainConfig(epochs=epochs, batch_size=config.train_batch, lr=config.train_lr).validate()
 
 
+def n_trained_luts(hidden: list[int], group: int, n_classes: int) -> int:
+    """LUTs of a network train_from_scratch builds: its hidden layers and `group` output LUTs per class."""
+    return sum(hidden) + group * n_classes
+
+
 def step_seconds(n_inputs: int, hidden: list[int], n_luts: int, batch: int = 32) -> float:
     """STEP_COST's estimate of one Adam step, scaled to the batch size."""
     a, b, c = STEP_COST

@@ -73,7 +73,7 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
     front = [(b, t) for b in budgets if b < start.luts and (t := _within(problem, priced, b))]
     if front:
         # one plan for all: the same epochs each, their LUTs summed (those of each budget's first-choice topology)
-        total = sum(sum(t[0][2]) + t[0][3] * len(problem.classes) for _, t in front)
+        total = sum(lamarck.n_trained_luts(t[0][2], t[0][3], len(problem.classes)) for _, t in front)
         plan = lamarck.start_config(config, n_samples, total, share=lamarck.FRONT_SHARE)
         for budget, tops in front:
             if _past_front_share(problem):
@@ -142,7 +142,7 @@ def _trained_start(problem: Problem, rng: np.random.Generator, budget: int | Non
         if attempts == _START_ATTEMPTS:
             break
         attempts += 1
-        n_luts = sum(hidden) + group * len(problem.classes)
+        n_luts = lamarck.n_trained_luts(hidden, group, len(problem.classes))
         net = lamarck.train_from_scratch(*problem.train.trainer_data, rng, config.k, problem.encoder.n_bits, hidden,
                                          group, problem.classes, plan(n_luts), split=problem.train.split)
         ev = problem.train.full(problem.decorate(net))
