@@ -33,7 +33,7 @@ def run(problem: Problem, seed: int, hidden: list[int], group: int, logit: float
     train = lamarck.start_config(config, problem.train.n_trainer_samples, sum(hidden) + group * len(problem.classes))
     train = replace(train, tau=group / logit, **({"epochs": epochs} if epochs else {}))
     c0 = time.process_time()
-    net = lamarck.train_from_scratch(*problem.train.trainer_data, np.random.default_rng(seed), config.k,
+    net, _ = lamarck.train_from_scratch(*problem.train.trainer_data, np.random.default_rng(seed), config.k,
                                      problem.encoder.n_bits, hidden, group, problem.classes, train,
                                      split=problem.train.split)
     cpu_s = time.process_time() - c0

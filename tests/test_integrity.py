@@ -739,7 +739,7 @@ def test_each_fitted_piece_refuses_rows_other_than_the_training_splits():
     two = np.concatenate([ev.rows, rows_val]), np.concatenate([ds.y_train, ds.y_val])
     with pytest.raises(LeakError, match="the trainer was given 480 rows"):
         lamarck.train_from_scratch(*two, *args, split=train)
-    net = lamarck.train_from_scratch(ev.rows, ev.labels, *args, split=train)
+    net, _ = lamarck.train_from_scratch(ev.rows, ev.labels, *args, split=train)
     with pytest.raises(LeakError, match="the trainer was fitted on the val split"):
         lamarck.continue_training(rows_val, ds.y_val, net, 1, TrainConfig(epochs=0.01), split=val)
     with pytest.raises(LeakError, match="rows of no known split"):

@@ -48,12 +48,12 @@ def test_children_continue_their_parents_training():
     it is much closer to the parent's accuracy than a freshly trained network after the same steps."""
     problem = Problem(trained())
     ev = problem.train
-    parent = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(0), 4, problem.encoder.n_bits,
+    parent, _ = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(0), 4, problem.encoder.n_bits,
                                         [12], 4, problem.classes, lamarck.start_config(problem.config, ev.n_samples),
                                         split=ev.split)
     tune = lamarck.tune_config(trained(tune_steps=5), ev.n_samples)
     child = lamarck.continue_training(ev.rows, ev.labels, problem.decorate(parent), 1, tune, split=ev.split)
-    fresh = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(1), 4, problem.encoder.n_bits,
+    fresh, _ = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(1), 4, problem.encoder.n_bits,
                                        [12], 4, problem.classes, tune, split=ev.split)
     acc = lambda n: ev.full(n).accuracy
     assert acc(child) > acc(fresh) + 0.1
@@ -148,7 +148,7 @@ def test_a_trained_start_keeps_its_output_refit_only_if_validation_does_not_drop
     from hcl.train import TrainConfig
     problem = Problem(trained())
     ev = problem.train
-    net = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(0), 4, problem.encoder.n_bits, [12],
+    net, _ = lamarck.train_from_scratch(ev.rows, ev.labels, np.random.default_rng(0), 4, problem.encoder.n_bits, [12],
                                      4, problem.classes, TrainConfig(epochs=epochs), split=ev.split)
     raw = ev.full(problem.decorate(net))
     refit = ev.refit_outputs(raw)
@@ -243,3 +243,49 @@ def test_front_starts_stop_when_the_clock_passes_their_share_of_the_time_limit()
     early = Problem(config)
     early.t_start = time.monotonic()
     assert len({id(m.ev) for m in initial_population(early, np.random.default_rng(0))}) >= 3
+
+
+def test_a_start_trains_against_the_clock_left_of_its_share_of_the_time_limit(monkeypatch):
+    """The start's epochs are planned at the calibrated trainer speed; a slower machine must not overrun
+    --time-limit with them (MNIST 1,000 on a loaded machine: 44 minutes for 30). Each trained start gets the time
+    left until the start's and the front starts' shares have passed as its training's limit (at least
+    MIN_TRAINING_SHARE of --time-limit: a start must exist), and the log says when the clock cut one."""
+    import time
+    from hcl.evolve import start as start_module
+    limits, real = [], lamarck.train_from_scratch
+
+    def spy(*args, **kw):
+        limits.append(args[8].time_limit)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(lamarck, "train_from_scratch", spy)
+    limit = 40.0
+    config = trained(max_luts=160, layers=None, group_size=None, population=6, train_epochs=None,
+                     time_limit=limit).validate()
+    share = lamarck.START_SHARE + lamarck.FRONT_SHARE
+    early = Problem(config)
+    early.t_start = time.monotonic()
+    start_module.initial_population(early, np.random.default_rng(0))
+    assert limits[0] == pytest.approx(share * limit, abs=2.0)
+    assert all(b <= a + 1e-9 for a, b in zip(limits, limits[1:]))      # the front starts share the same deadline
+    limits.clear()
+    late = Problem(config)
+    late.t_start = time.monotonic() - share * limit
+    start_module.initial_population(late, np.random.default_rng(0))
+    assert limits == [pytest.approx(start_module.MIN_TRAINING_SHARE * limit)]
+
+
+def test_a_start_the_clock_cuts_is_logged(monkeypatch):
+    from hcl.evolve import start as start_module
+    from hcl.train import TrainLog
+    real = lamarck.train_from_scratch
+
+    def slow_machine(*args, **kw):
+        net, log = real(*args, **kw)
+        return net, TrainLog(log.epochs / 2, log.steps // 2, log.seconds, log.cpu_seconds, log.losses, log.steps)
+
+    monkeypatch.setattr(lamarck, "train_from_scratch", slow_machine)
+    problem = Problem(trained(max_luts=160, layers=None, group_size=None, population=6, front_starts=0,
+                              time_limit=40.0).validate())
+    start_module.initial_population(problem, np.random.default_rng(0))
+    assert any(note.startswith("the clock cut the training of") for note in problem.notes)

@@ -157,6 +157,27 @@ def test_same_seed_same_model():
     assert nets[0] == nets[1]
 
 
+def test_a_training_the_clock_cuts_decays_its_rate_before_it_stops(monkeypatch):
+    """A slow machine must not overrun a training's time limit, nor stop it mid-schedule at the high rate: the
+    schedule follows the clock where the clock is ahead of the steps. Fake clock: one second per reading."""
+    from hcl.train import model as model_module
+    x, y = _xor_task(5, n=640)
+    clock = iter(range(10**6))
+    monkeypatch.setattr(model_module.time, "perf_counter", lambda: float(next(clock)))
+    rates = []
+    m = TrainableNetwork.random(np.random.default_rng(0), 4, x.shape[1], [8], 2, 4)
+    real_step = m.step
+    monkeypatch.setattr(m, "step", lambda xb, yb, lr, *a: rates.append(lr) or real_step(xb, yb, lr, *a))
+    log = train_network(m, x, y, TrainConfig(epochs=100, lr=1e-2, time_limit=20.0), np.random.default_rng(0))
+    assert log.cut_by_clock and len(rates) == log.steps and 15 <= log.steps <= 20
+    assert rates[0] == pytest.approx(1e-2) and rates[-1] == pytest.approx(1e-3)
+    # the same training with time to spare runs every planned step, by the steps' schedule
+    rates.clear()
+    log = train_network(m, x, y, TrainConfig(epochs=1, lr=1e-2, time_limit=1e9), np.random.default_rng(0))
+    assert not log.cut_by_clock and log.steps == log.planned_steps == 20
+    assert rates.count(pytest.approx(1e-2)) == 14
+
+
 def test_spread_wiring_uses_every_signal_evenly():
     w = spread_wiring(np.random.default_rng(0), 10, 7, 6)
     counts = np.bincount(w.ravel(), minlength=10)
@@ -164,7 +185,7 @@ def test_spread_wiring_uses_every_signal_evenly():
 
 
 @pytest.mark.parametrize("field,value", [("epochs", 0), ("batch_size", 0), ("lr", 2.0), ("tau", -1.0),
-                                         ("beta", 1.5)])
+                                         ("beta", 1.5), ("time_limit", 0.0)])
 def test_bad_train_options_are_config_errors(field, value):
     with pytest.raises(ConfigError):
         TrainConfig(**{field: value}).validate()

@@ -13,7 +13,7 @@ import numpy as np
 
 from hcl.network import Network
 from hcl.splits import Split, fitted_on
-from hcl.train import TrainConfig, TrainableNetwork, train_network
+from hcl.train import TrainConfig, TrainableNetwork, TrainLog, train_network
 from hcl.train.model import spread_wiring
 
 
@@ -82,12 +82,13 @@ def tune_config(config, n_samples: int) -> TrainConfig:
 
 def train_from_scratch(rows: np.ndarray, labels: np.ndarray, rng: np.random.Generator, k: int, n_inputs: int,
                        hidden: list[int], group: int, classes: list[str], train: TrainConfig, *,
-                       split: Split) -> Network:
-    """A network trained from a random start on `rows` / `labels`: `split`'s rows, then any --augment copies."""
+                       split: Split) -> tuple[Network, TrainLog]:
+    """A network trained from a random start on `rows` / `labels` (`split`'s rows, then any --augment copies), and
+    its training log."""
     fitted_on("the trainer", split, y=labels, copies=True)
     model = TrainableNetwork.random(rng, k, n_inputs, hidden, group, len(classes))
-    train_network(model, rows, labels, train, rng)
-    return model.export(classes)
+    log = train_network(model, rows, labels, train, rng)
+    return model.export(classes), log
 
 
 def sizing_probe(rng: np.random.Generator, k: int, inputs: np.ndarray, n_inputs: int, hidden: list[int], group: int,

@@ -4,6 +4,7 @@ fits --max-luts / --max-depth."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -92,13 +93,26 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
 
 
 def _past_front_share(problem: Problem) -> bool:
-    """The clock passed the start's and the front starts' shares of --time-limit. Their epochs are planned at the
-    calibrated trainer speed, so the same seed trains the same networks; on a slower or busier machine the plan
-    would overrun the limit (MNIST 1,000 on a loaded machine: 44 minutes for 30), so the clock may cut the list of
-    front starts, as it cuts the genetic loop."""
+    """The clock passed the start's and the front starts' shares of --time-limit (a machine slower or busier than
+    the trainer's calibration): the front starts not yet trained are skipped, as the clock cuts the genetic loop."""
+    left = _training_time_left(problem)
+    return left is not None and left <= 0
+
+
+# A training the clock would leave less than this share of --time-limit still gets it: a start must exist.
+MIN_TRAINING_SHARE = 0.05
+
+
+def _training_time_left(problem: Problem) -> float | None:
+    """Seconds until the clock passes the start's and the front starts' shares of --time-limit (None without a
+    limit). Their epochs are planned at the calibrated trainer speed, so the same seed trains the same networks; on a
+    slower or busier machine the plan would overrun the limit (MNIST 1,000 on a loaded machine: 44 minutes for 30),
+    so each training is also given this deadline, and its schedule follows the clock where the clock is ahead
+    (hcl.train.model._progress)."""
     limit, t0 = problem.config.time_limit, problem.t_start
-    return (limit is not None and t0 is not None
-            and time.monotonic() - t0 > (lamarck.START_SHARE + lamarck.FRONT_SHARE) * limit)
+    if limit is None or t0 is None:
+        return None
+    return (lamarck.START_SHARE + lamarck.FRONT_SHARE) * limit - (time.monotonic() - t0)
 
 
 def _shape(cand: Candidate) -> str:
@@ -143,8 +157,15 @@ def _trained_start(problem: Problem, rng: np.random.Generator, budget: int | Non
             break
         attempts += 1
         n_luts = lamarck.n_trained_luts(hidden, group, len(problem.classes))
-        net = lamarck.train_from_scratch(*problem.train.trainer_data, rng, config.k, problem.encoder.n_bits, hidden,
-                                         group, problem.classes, plan(n_luts), split=problem.train.split)
+        train = plan(n_luts)
+        if (left := _training_time_left(problem)) is not None:
+            train = replace(train, time_limit=max(left, MIN_TRAINING_SHARE * config.time_limit))
+        net, log = lamarck.train_from_scratch(*problem.train.trainer_data, rng, config.k, problem.encoder.n_bits,
+                                              hidden, group, problem.classes, train, split=problem.train.split)
+        if log.cut_by_clock:
+            problem.note(f"the clock cut the training of {hidden} + {group}/class at {log.epochs:.1f} of "
+                         f"{train.epochs:g} epochs ({lamarck.START_SHARE + lamarck.FRONT_SHARE:.0%} of --time-limit: "
+                         "this machine trains slower than the calibration the plan assumes)")
         ev = problem.train.full(problem.decorate(net))
         if config.refit in ("output-exact", "exact", "both"):
             ev = _refit_unless_overfitting(problem, ev)

@@ -6,6 +6,6 @@ first-layer mapping, group-sum output with a temperature, minibatch Adam; its ``
 :class:`hcl.network.Network` with the one network semantics.
 """
 
-from hcl.train.model import TrainConfig, TrainableNetwork, train_network
+from hcl.train.model import TrainConfig, TrainableNetwork, TrainLog, train_network
 
-__all__ = ["TrainConfig", "TrainableNetwork", "train_network"]
+__all__ = ["TrainConfig", "TrainableNetwork", "TrainLog", "train_network"]
