@@ -108,7 +108,7 @@ def _training_time_left(problem: Problem) -> float | None:
     limit). Their epochs are planned at the calibrated trainer speed, so the same seed trains the same networks; on a
     slower or busier machine the plan would overrun the limit (MNIST 1,000 on a loaded machine: 44 minutes for 30),
     so each training is also given this deadline, and its schedule follows the clock where the clock is ahead
-    (hcl.train.model._progress)."""
+    (hcl.train.model._clock_share)."""
     limit, t0 = problem.config.time_limit, problem.t_start
     if limit is None or t0 is None:
         return None

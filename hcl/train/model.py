@@ -34,7 +34,7 @@ class TrainConfig:
     mapping_every: int = 8                 # batches per slot-weight update (their gradients summed): the update
                                            # touches n0*K*n_inputs weights (4.7 M on MNIST), the table update 96 K
     time_limit: float | None = None        # seconds: the schedule runs on the clock where it is ahead of the
-                                           # steps (train_network), so a slow machine decays and stops in time
+                                           # steps (_clock_share), so a slow machine decays and stops in time
     distill: float = 0.0                   # weight of a teacher's soft targets in the loss (0: labels only)
     input_noise: float = 0.0               # probability that a training step sees an input bit flipped
 
@@ -273,10 +273,10 @@ def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config:
     total = max(1, int(round(config.epochs * per_epoch)))
     t0, c0 = time.perf_counter(), time.process_time()
     losses, step, order = [], 0, np.empty(0, dtype=np.int64)
-    while (progress := _progress(step, total, time.perf_counter() - t0, config.time_limit)) < 1.0:
+    while step < total and (clock := _clock_share(time.perf_counter() - t0, config.time_limit)) < 1.0:
         if step % per_epoch == 0:
             order = rng.permutation(n)
-        lr = config.lr * config.lr_decay ** sum(progress >= s for s in config.lr_steps)
+        lr = config.lr * config.lr_decay ** sum(step >= s * total or clock >= s for s in config.lr_steps)
         idx = order[(step % per_epoch) * bs:(step % per_epoch + 1) * bs]
         xb = x[idx]
         if config.input_noise > 0:
@@ -288,10 +288,9 @@ def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config:
     return TrainLog(step / per_epoch, step, time.perf_counter() - t0, time.process_time() - c0, losses, total)
 
 
-def _progress(step: int, total: int, elapsed: float, time_limit: float | None) -> float:
-    """How far a training run is, 0..1: its share of the steps, or of `time_limit` where the clock is ahead. The
-    learning-rate steps and the stop read it, so a run the clock cuts still decays its rate before it ends (stopping
-    at the limit mid-schedule left the tables at the high rate); a machine as fast as planned trains by the steps
-    alone, the same networks for the same seed."""
-    by_steps = step / total
-    return by_steps if time_limit is None else max(by_steps, elapsed / time_limit)
+def _clock_share(elapsed: float, time_limit: float | None) -> float:
+    """The share of `time_limit` spent (0 without one). The learning-rate steps and the stop read it beside the step
+    count, whichever is further, so a run the clock cuts still decays its rate before it ends (stopping at the limit
+    mid-schedule left the tables at the high rate); a machine as fast as planned trains by the steps alone, the
+    same network for the same seed."""
+    return 0.0 if time_limit is None else elapsed / time_limit
