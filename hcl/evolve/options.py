@@ -154,7 +154,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_luts", int | None, None, "Hard limit on total LUTs (encoder + network + output).", low=1),
     Option("max_depth", int | None, None, "Hard limit on LUT levels from input to class.", low=1),
     Option("time_limit", float | None, None, "Stop after this many seconds (at a generation end); loading the data "
-           "counts, and trained starts stop by 85 % of it on a machine slower than planned.", low=0, low_open=True, resumable=True),
+           "counts, and trained starts stop by 85 % of it on a machine slower than planned.", low=0, low_open=True,
+           resumable=True),
     # ---- the gradient trainer (hcl.train, evolve.lamarck)
     Option("trainer", str | None, None, "efd: train the tables by gradients (DWN's extended finite differences) and "
            "let the search shape the topology; none: genetic search of the tables too. Default: the task's "

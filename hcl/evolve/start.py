@@ -78,7 +78,7 @@ def _trained_population(problem: Problem, rng: np.random.Generator) -> list[Cand
         plan = lamarck.start_config(config, n_samples, total, share=lamarck.FRONT_SHARE)
         for budget, tops in front:
             if _past_front_share(problem):
-                problem.note(f"front starts: {lamarck.START_SHARE + lamarck.FRONT_SHARE:.0%} of --time-limit "
+                problem.note(f"front starts: {_STARTS_SHARE:.0%} of --time-limit "
                              f"passed (a machine slower than the trainer's calibration): the ones within {budget} "
                              "LUTs and below are not trained")
                 break
@@ -101,6 +101,8 @@ def _past_front_share(problem: Problem) -> bool:
 
 # A training the clock would leave less than this share of --time-limit still gets it: a start must exist.
 MIN_TRAINING_SHARE = 0.05
+# The share of --time-limit by which the start and the front starts must be trained.
+_STARTS_SHARE = lamarck.START_SHARE + lamarck.FRONT_SHARE
 
 
 def _training_time_left(problem: Problem) -> float | None:
@@ -112,7 +114,7 @@ def _training_time_left(problem: Problem) -> float | None:
     limit, t0 = problem.config.time_limit, problem.t_start
     if limit is None or t0 is None:
         return None
-    return (lamarck.START_SHARE + lamarck.FRONT_SHARE) * limit - (time.monotonic() - t0)
+    return _STARTS_SHARE * limit - (time.monotonic() - t0)
 
 
 def _shape(cand: Candidate) -> str:
@@ -164,7 +166,7 @@ def _trained_start(problem: Problem, rng: np.random.Generator, budget: int | Non
                                               hidden, group, problem.classes, train, split=problem.train.split)
         if log.cut_by_clock:
             problem.note(f"the clock cut the training of {hidden} + {group}/class at {log.epochs:.1f} of "
-                         f"{train.epochs:g} epochs ({lamarck.START_SHARE + lamarck.FRONT_SHARE:.0%} of --time-limit: "
+                         f"{train.epochs:g} epochs ({_STARTS_SHARE:.0%} of --time-limit: "
                          "this machine trains slower than the calibration the plan assumes)")
         ev = problem.train.full(problem.decorate(net))
         if config.refit in ("output-exact", "exact", "both"):
