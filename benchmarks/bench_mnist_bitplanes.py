@@ -1,0 +1,60 @@
+"""Would raw pixel bits as free inputs beat one comparator per pixel on MNIST at DWN's footing?
+
+    HCL_DATA=/work/shared/data .venv/bin/python benchmarks/bench_mnist_bitplanes.py --max-luts 700 --seed 0 \
+        --out RUN [--planes 7,6] [--time-limit 1800]
+
+With ``--threshold-bits 1`` every comparator is a wire, and on 8-bit pixels that leaves one: x >= 128, the top bit.
+The next bit down (b6) is a wire too, and a LUT reading both b7 and b6 of a pixel sees four grey levels for free. This
+script runs the default MNIST search (`hcl evolve --task mnist --luts 6 --max-luts B --threshold-bits 1`, the same
+trainer, shifted copies and time limit) on inputs that are the pixels' bit planes `--planes` as one-bit words
+(x >= 1 on a one-bit word is a wire: the encoder costs nothing, as with one comparator per pixel). The planes are
+stacked as a (28 x planes) x 28 image, so --augment shift moves every plane with its pixel (the rows where planes
+meet are MNIST's blank border rows). The run directory is an ordinary `hcl evolve` run: compare its run.json with
+the default run's of the same budget and seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hcl.evolve.config import EvolveConfig  # noqa: E402
+from hcl.evolve.run import evolve  # noqa: E402
+from hcl.tasks import load_task  # noqa: E402
+
+
+def bit_planes(X: np.ndarray, planes: list[int]) -> np.ndarray:
+    """[n, 784 * len(planes)]: bit p of every pixel, plane by plane."""
+    X = X.astype(np.int64)
+    return np.hstack([(X >> p) & 1 for p in planes])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-luts", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--planes", default="7,6", help="bit planes, most significant first (default 7,6)")
+    parser.add_argument("--time-limit", type=float, default=1800.0)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    planes = [int(p) for p in args.planes.split(",")]
+
+    ds = load_task("mnist", seed=args.seed)
+    side = ds.extra["image_shape"][1]
+    ds = dataclasses.replace(ds, X_train=bit_planes(ds.X_train, planes), X_val=bit_planes(ds.X_val, planes),
+                             X_test=bit_planes(ds.X_test, planes), input_width=1, signed=False,
+                             extra={**ds.extra, "image_shape": (ds.extra["image_shape"][0] * len(planes), side)})
+    config = EvolveConfig(task="mnist", k=6, max_luts=args.max_luts, threshold_bits=1, time_limit=args.time_limit,
+                          seed=args.seed, out=str(args.out))
+    evolve(config, dataset=ds, progress=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
