@@ -1,7 +1,7 @@
-"""Would raw pixel bits as free inputs beat one comparator per pixel on MNIST at DWN's footing?
+"""Would more than one free input bit per pixel beat one comparator per pixel on MNIST at DWN's footing?
 
     HCL_DATA=/work/shared/data .venv/bin/python benchmarks/bench_mnist_bitplanes.py --max-luts 700 --seed 0 \
-        --out RUN [--planes 7,6] [--time-limit 1800]
+        --out RUN [--planes 7,6 | --thermometer 3] [--time-limit 1800]
 
 With ``--threshold-bits 1`` every comparator is a wire, and on 8-bit pixels that leaves one: x >= 128, the top bit.
 The next bit down (b6) is a wire too, and a LUT reading both b7 and b6 of a pixel sees four grey levels for free. This
@@ -11,6 +11,11 @@ trainer, shifted copies and time limit) on inputs that are the pixels' bit plane
 stacked as a (28 x planes) x 28 image, so --augment shift moves every plane with its pixel (the rows where planes
 meet are MNIST's blank border rows). The run directory is an ordinary `hcl evolve` run: compare its run.json with
 the default run's of the same budget and seed.
+
+``--thermometer N`` feeds DWN's own inputs instead (torch_dwn.DistributiveThermometer(N), feature-wise): per pixel the
+N quantiles of its training values at 1/(N+1) .. N/(N+1), one bit ``x > q`` each, fitted on the training split only.
+DWN does not count this encoder; neither does this run (the bits are one-bit words, so every comparator is a wire):
+its LUT counts are on DWN's footing, not hcl's (whose default counts every comparator that is not a wire).
 """
 
 from __future__ import annotations
@@ -35,23 +40,43 @@ def bit_planes(X: np.ndarray, planes: list[int]) -> np.ndarray:
     return np.hstack([(X >> p) & 1 for p in planes])
 
 
+def thermometer_thresholds(X_train: np.ndarray, n: int) -> np.ndarray:
+    """[n, n_features]: DWN's distributive thermometer, feature-wise -- the training values' order statistics at
+    rank floor(rows * i / (n + 1)), i = 1..n (torch_dwn.DistributiveThermometer.get_thresholds)."""
+    data = np.sort(X_train, axis=0)
+    return data[[int(len(data) * i / (n + 1)) for i in range(1, n + 1)]]
+
+
+def thermometer(X: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """[n, n_features * levels]: bit ``x > threshold`` of every pixel, level by level (as bit_planes lays planes)."""
+    return np.hstack([(X > t[None, :]).astype(np.int64) for t in thresholds])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-luts", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--planes", default="7,6", help="bit planes, most significant first (default 7,6)")
+    inputs = parser.add_mutually_exclusive_group()
+    inputs.add_argument("--planes", default="7,6", help="bit planes, most significant first (default 7,6)")
+    inputs.add_argument("--thermometer", type=int, help="DWN's distributive thermometer with this many bits a pixel")
     parser.add_argument("--time-limit", type=float, default=1800.0)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    planes = [int(p) for p in args.planes.split(",")]
-
     ds = load_task("mnist", seed=args.seed)
+    if args.thermometer:
+        thresholds = thermometer_thresholds(ds.X_train, args.thermometer)     # training rows only
+        levels, bits = args.thermometer, (lambda X: thermometer(X, thresholds))
+    else:
+        planes = [int(p) for p in args.planes.split(",")]
+        levels, bits = len(planes), (lambda X: bit_planes(X, planes))
     side = ds.extra["image_shape"][1]
-    ds = dataclasses.replace(ds, X_train=bit_planes(ds.X_train, planes), X_val=bit_planes(ds.X_val, planes),
-                             X_test=bit_planes(ds.X_test, planes), input_width=1, signed=False,
-                             extra={**ds.extra, "image_shape": (ds.extra["image_shape"][0] * len(planes), side)})
-    config = EvolveConfig(task="mnist", k=6, max_luts=args.max_luts, threshold_bits=1, time_limit=args.time_limit,
-                          seed=args.seed, out=str(args.out))
+    ds = dataclasses.replace(ds, X_train=bits(ds.X_train), X_val=bits(ds.X_val), X_test=bits(ds.X_test),
+                             input_width=1, signed=False,
+                             extra={**ds.extra, "image_shape": (ds.extra["image_shape"][0] * levels, side)})
+    # One-bit words: the uniform encoder's one threshold is x >= 1, the bit itself. (The quantile encoder drops a
+    # bit that is 1 in more than half the training rows: its median threshold, 2, splits nothing.)
+    config = EvolveConfig(task="mnist", k=6, max_luts=args.max_luts, threshold_bits=1, encoder="uniform",
+                          time_limit=args.time_limit, seed=args.seed, out=str(args.out))
     evolve(config, dataset=ds, progress=True)
     return 0
 

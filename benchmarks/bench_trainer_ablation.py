@@ -15,7 +15,10 @@ Variants:
 * ``noise:P``: every input bit a training step reads is flipped with probability P (input noise, a regularizer for
   small data);
 * ``mapping:N``: the learnable mapping (slot weights) takes an Adam step every N batches on their summed gradients
-  (TrainConfig.mapping_every; hcl's default 8, DWN steps it every batch).
+  (TrainConfig.mapping_every; hcl's default 8, DWN steps it every batch);
+* ``spectral:L``: DWN's spectral regularization, L times the tables' total influence added to the loss
+  (TrainConfig.spectral, model.spectral_grad);
+* ``lastmap``: the last layer's wiring learned too (slot weights as the first layer's; DWN learns only the first).
 
 The teacher's CPU time is not in the student's: at equal CPU, distillation must also pay for its teacher.
 """
@@ -54,7 +57,7 @@ def teacher_targets(problem: Problem, path: str, rows: np.ndarray, temperature: 
 def run(problem: Problem, hidden: list[int], group: int, epochs: float, seed: int, variant: str, teacher: str | None):
     rows, labels = problem.train.trainer_data
     kind, *args = variant.split(":")
-    soft, extra = None, {}
+    soft, extra, last = None, {}, False
     if kind == "distill":
         weight, temperature = float(args[0]), float(args[1])
         soft, extra = teacher_targets(problem, teacher, rows, temperature), {"distill": weight}
@@ -62,10 +65,15 @@ def run(problem: Problem, hidden: list[int], group: int, epochs: float, seed: in
         extra = {"input_noise": float(args[0])}
     elif kind == "mapping":
         extra = {"mapping_every": int(args[0])}
+    elif kind == "spectral":
+        extra = {"spectral": float(args[0])}
+    elif kind == "lastmap":
+        last = True
     elif kind != "base":
-        raise SystemExit(f"unknown variant {variant!r}: base, distill:W:T, noise:P or mapping:N")
+        raise SystemExit(f"unknown variant {variant!r}: base, distill:W:T, noise:P, mapping:N, spectral:L or lastmap")
     rng = np.random.default_rng(seed)
-    model = TrainableNetwork.random(rng, problem.config.k, rows.shape[1], hidden, group, len(problem.classes))
+    model = TrainableNetwork.random(rng, problem.config.k, rows.shape[1], hidden, group, len(problem.classes),
+                                    learn_last_mapping=last)
     c0 = time.process_time()
     train_network(model, rows, labels, TrainConfig(epochs=epochs, **extra), rng, soft=soft)
     cpu = time.process_time() - c0

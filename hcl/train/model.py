@@ -37,6 +37,7 @@ class TrainConfig:
                                            # steps (_clock_share), so a slow machine decays and stops in time
     distill: float = 0.0                   # weight of a teacher's soft targets in the loss (0: labels only)
     input_noise: float = 0.0               # probability that a training step sees an input bit flipped
+    spectral: float = 0.0                  # weight of the tables' total influence in the loss (spectral_grad)
 
     def validate(self) -> "TrainConfig":
         if not self.epochs > 0:
@@ -55,6 +56,8 @@ class TrainConfig:
             raise ConfigError(f"mapping_every: must be 1..1024, got {self.mapping_every}")
         if not (0 <= self.input_noise < 0.5):
             raise ConfigError(f"input noise: must be in [0, 0.5), got {self.input_noise}")
+        if not self.spectral >= 0:
+            raise ConfigError(f"spectral regularization weight: must be >= 0, got {self.spectral}")
         if not (0 <= self.distill <= 1):
             raise ConfigError(f"distillation weight: must be in [0, 1], got {self.distill}")
         if not (0 < self.beta < 1) or (self.alpha is not None and not self.alpha > 0):
@@ -73,6 +76,8 @@ class TrainableNetwork:
                                            # the argmax of each column is layer 0's wiring (transposed, so that
                                            # kernels.adam_mapping steps a block of slots contiguously)
     state: dict = field(default_factory=dict)   # Adam moments and step count
+    last_mapping: np.ndarray | None = None  # float32 [n_prev, n_last * K]: slot weights of the last layer (as
+                                            # `mapping`; None: its wiring stays fixed)
 
     @property
     def sizes(self) -> list[int]:
@@ -90,7 +95,7 @@ class TrainableNetwork:
     # ---- construction ----------------------------------------------------------------------------------------
     @classmethod
     def random(cls, rng: np.random.Generator, k: int, n_inputs: int, hidden: list[int], group: int,
-               n_classes: int, learn_mapping: bool = True) -> "TrainableNetwork":
+               n_classes: int, learn_mapping: bool = True, learn_last_mapping: bool = False) -> "TrainableNetwork":
         sizes = [int(n) for n in hidden] + [int(group) * n_classes]
         wiring, tables, prev = [], [], n_inputs
         for n in sizes:
@@ -102,6 +107,13 @@ class TrainableNetwork:
         net = cls(k, n_inputs, wiring, tables, group_of, None if mapping is None else np.ascontiguousarray(mapping.T))
         if mapping is not None:
             net.wiring[0] = mapping.argmax(axis=1).astype(np.int32).reshape(sizes[0], k)
+        if learn_last_mapping and len(sizes) > 1:
+            # Start at the spread wiring (every hidden LUT read equally often); argmax of random weights would
+            # leave ~e^-2 of the hidden LUTs unread from the first step.
+            slots = net.wiring[-1].reshape(-1)
+            weights = rng.uniform(0, 1, size=(len(slots), sizes[-2])).astype(np.float32)
+            weights[np.arange(len(slots)), slots] = 1.0 + 0.02
+            net.last_mapping = np.ascontiguousarray(weights.T)
         return net
 
     @classmethod
@@ -158,11 +170,13 @@ class TrainableNetwork:
 
     # ---- one step --------------------------------------------------------------------------------------------
     def gradients(self, x: np.ndarray, y: np.ndarray, tau: float, efd_ab: tuple[float, float],
-                  slots_only: bool = False, soft: np.ndarray | None = None, soft_weight: float = 0.0):
+                  slots_only: bool = False, soft: np.ndarray | None = None, soft_weight: float = 0.0,
+                  last_slots: list | None = None):
         """Loss and gradients on one batch: table gradients per layer, and the slot weights' gradient (with
         `slots_only`, the slot gradients ``[B, n0 * K]`` instead, for the caller to accumulate). `efd_ab` is the
         EFD's ``(alpha, beta)``. With `soft` (a teacher's class probabilities ``[B, n_classes]``), the target is
-        ``(1 - soft_weight) * one-hot(y) + soft_weight * soft`` (distillation)."""
+        ``(1 - soft_weight) * one-hot(y) + soft_weight * soft`` (distillation). With a learned last-layer mapping,
+        its slot gradients and the rows they read (the layer before) are appended to `last_slots`."""
         addrs, outs = self.forward(x)
         scores = kernels.group_scores(outs[-1], self.group_of, self.n_classes) / np.float32(tau)
         z = scores - scores.max(axis=1, keepdims=True)
@@ -186,6 +200,9 @@ class TrainableNetwork:
             if layer == 0 and self.mapping is None:
                 break                       # a fixed first layer needs no input gradient
             D = kernels.efd_grads(self.tables[layer], self.k, alpha, beta)
+            if layer > 0 and layer == len(self.tables) - 1 and self.last_mapping is not None \
+                    and last_slots is not None:
+                last_slots.append((kernels.slot_grad(g, addr, D), outs[layer - 1]))
             if layer > 0:
                 g = kernels.input_grad(g, addr, self.wiring[layer], D, self.sizes[layer - 1])
             else:
@@ -194,10 +211,13 @@ class TrainableNetwork:
         return loss, dtables, dmap
 
     def step(self, x: np.ndarray, y: np.ndarray, lr: float, tau: float, efd_ab: tuple[float, float],
-             mapping_every: int = 1, soft: np.ndarray | None = None, soft_weight: float = 0.0) -> float:
+             mapping_every: int = 1, soft: np.ndarray | None = None, soft_weight: float = 0.0,
+             spectral: float = 0.0) -> float:
         """One Adam step on the tables; the slot weights take one every `mapping_every` calls, on the sum of
         their gradients (the wiring stays fixed in between)."""
-        loss, dtables, gs = self.gradients(x, y, tau, efd_ab, slots_only=True, soft=soft, soft_weight=soft_weight)
+        last_slots = []
+        loss, dtables, gs = self.gradients(x, y, tau, efd_ab, slots_only=True, soft=soft, soft_weight=soft_weight,
+                                           last_slots=last_slots)
         st = self.state
         st["step"] = st.get("step", 0) + 1
         if "m" not in st:
@@ -205,8 +225,22 @@ class TrainableNetwork:
             st["v"] = [np.zeros_like(t) for t in self.tables]
             if self.mapping is not None:
                 st["mm"], st["mv"] = np.zeros_like(self.mapping), np.zeros_like(self.mapping)
+            if self.last_mapping is not None:
+                st["lm"], st["lv"] = np.zeros_like(self.last_mapping), np.zeros_like(self.last_mapping)
+        if spectral > 0:
+            dtables = [d + np.float32(spectral) * spectral_grad(t, self.k) for d, t in zip(dtables, self.tables)]
         for t, d, m, v in zip(self.tables, dtables, st["m"], st["v"]):
             kernels.adam_clamp(t, d, m, v, lr, 0.9, 0.999, 1e-8, st["step"], -1.0, 1.0)
+        if last_slots:
+            st.setdefault("last_pending", []).extend(last_slots)
+            if len(st["last_pending"]) >= mapping_every:
+                pending, st["last_pending"] = st["last_pending"], []
+                st["last_map_step"] = st.get("last_map_step", 0) + 1
+                choice = np.empty(self.last_mapping.shape[1], dtype=np.int64)
+                kernels.adam_mapping(self.last_mapping, np.concatenate([p[0] for p in pending]),
+                                     np.concatenate([p[1] for p in pending]), st["lm"], st["lv"], lr, 0.9, 0.999,
+                                     1e-8, st["last_map_step"], choice)
+                self.wiring[-1] = choice.astype(np.int32).reshape(self.sizes[-1], self.k)
         if gs is None:
             return loss
         st.setdefault("pending", []).append((gs, x))
@@ -232,6 +266,18 @@ def default_tau(group: float) -> float:
     """Softmax temperature for a mean group of `group` LUTs: a full group's logit is GROUP_LOGIT whatever the
     group size."""
     return max(group, 1.0) / GROUP_LOGIT
+
+
+def spectral_grad(tables: np.ndarray, k: int) -> np.ndarray:
+    """Gradient of the tables' total influence, sum over LUTs and inputs i of the mean over addresses of
+    ((T[a | bit i] - T[a & ~bit i]) / 2)^2 -- equal to the sum over Walsh coefficients of degree x coefficient^2,
+    the spectral regularizer of DWN (Bacellar et al. 2024): ``(K T[a] - sum_i T[a ^ bit i]) / 2^K``. It pulls an
+    entry toward its Hamming neighbours, so addresses the training rows rarely visit take their neighbours' sign
+    instead of keeping their random start."""
+    size = 1 << k
+    addr = np.arange(size)
+    neighbours = sum(tables[:, addr ^ (1 << i)] for i in range(k))
+    return ((k * tables - neighbours) / np.float32(size)).astype(np.float32)
 
 
 def spread_wiring(rng: np.random.Generator, n_prev: int, n: int, k: int) -> np.ndarray:
@@ -282,9 +328,10 @@ def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config:
         if config.input_noise > 0:
             xb = xb ^ (rng.random(xb.shape, dtype=np.float32) < config.input_noise).astype(np.uint8)
         losses.append(model.step(xb, y[idx], lr, tau, (alpha, config.beta), config.mapping_every,
-                                 None if soft is None else soft[idx], config.distill))
+                                 None if soft is None else soft[idx], config.distill, config.spectral))
         step += 1
     model.state.pop("pending", None)   # gradients of a partial mapping round are dropped, not applied late
+    model.state.pop("last_pending", None)
     return TrainLog(step / per_epoch, step, time.perf_counter() - t0, time.process_time() - c0, losses, total)
 
 
