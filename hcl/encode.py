@@ -195,6 +195,16 @@ def _thermometer(col: np.ndarray, bits: int, method: str, integer: bool, step: i
     lo, hi = col.min(), col.max()
     if lo == hi:
         return []
+    if method == "quantile":
+        # Quantiles of a column with few values can all tie at its minimum or maximum (a 0/1 flag set in most
+        # rows, or in few): no cut splits the training rows, and the column, which varies, would get no bit. Then
+        # the uniform cuts, which always split it (before rounding to --threshold-bits).
+        return _cuts(col, bits, "quantile", integer, step) or _cuts(col, bits, "uniform", integer, step)
+    return _cuts(col, bits, method, integer, step)
+
+
+def _cuts(col: np.ndarray, bits: int, method: str, integer: bool, step: int) -> list:
+    lo, hi = col.min(), col.max()
     levels = np.arange(1, bits + 1) / (bits + 1)
     if method == "quantile":
         cuts = np.quantile(col.astype(np.float64), levels)

@@ -111,9 +111,14 @@ def test_thermometer_thresholds_by_hand():
         [683, 1366, 2048, 2731, 3413]
     floats = Encoder.fit(np.array([[0.0, 1], [1, 2], [2, 3], [3, 4]]), bits=1, method="uniform")
     assert floats.thresholds.tolist() == [1.5, 2.5] and floats.thresholds.dtype == np.float64
-    # [0, 0, 0, 1]: the median cut 0 equals the minimum: no bit; [1, 2, 3, 4]: 2.5
+    # [0, 0, 0, 1]: the median cut 0 equals the minimum and splits nothing, so the uniform cut 0.5 (the column
+    # varies: it must get a bit); [1, 2, 3, 4]: 2.5
     skewed = Encoder.fit(np.array([[0.0, 1], [0, 2], [0, 3], [1, 4]]), bits=1)
-    assert (skewed.features.tolist(), skewed.thresholds.tolist()) == ([1], [2.5])
+    assert (skewed.features.tolist(), skewed.thresholds.tolist()) == ([0, 1], [0.5, 2.5])
+    # integer 0/1 flags set in most rows or in few: the median cut ties the maximum (x > 1 is never true) or the
+    # minimum; either way the flag keeps its one bit, x >= 1
+    flags = Encoder.fit(np.array([[1, 0], [1, 0], [1, 0], [0, 1]]), bits=1, input_width=1)
+    assert (flags.features.tolist(), flags.thresholds.tolist()) == ([0, 1], [1, 1])
     narrow = Encoder.fit(np.array([[0, 5], [1, 6]]), bits=3, method="uniform", input_width=4)
     assert narrow.thresholds.tolist() == [1, 6]      # all cuts of [0, 1] give 1, of [5, 6] give 6: one bit each
     per = Encoder.fit(np.arange(200).reshape(-1, 2), bits=[1, 3], method="uniform", input_width=8)
@@ -163,7 +168,7 @@ def test_the_file_form_by_hand():
     assert (back.widths, back.signs, back.word_offsets(), back.port_width) == ([4, 5], [False, True], [0, 4], 9)
     assert back.integer and back.n_bits == 2
     floats = Encoder.fit(np.array([[0.0, 1], [0, 2], [0, 3], [1, 4]]), bits=1).to_dict()
-    assert floats["input_width"] is None and floats["bits"] == [[1, ">=", 2.5]]
+    assert floats["input_width"] is None and floats["bits"] == [[0, ">=", 0.5], [1, ">=", 2.5]]
     assert not Encoder.from_dict(floats).integer
     with pytest.raises(ConfigError, match=r"encoder input_width: 3 values for 2 features"):
         Encoder.fit(np.array([[0, 5], [1, 6]]), input_width=[4, 4, 4])
@@ -274,10 +279,11 @@ def test_negative_thresholds_of_signed_words_are_kept_as_they_are():
 
 
 def test_a_threshold_at_the_training_minimum_is_dropped_and_a_float_one_at_the_maximum_kept():
-    # column 0: the median 600 -> 601 rounds to 512 = the minimum: a bit always 1, dropped
-    X = np.array([[512, 0], [600, 1], [4095, 2]])
-    enc = Encoder.fit(X, bits=1, input_width=[12, 2], threshold_bits=3)
-    assert enc.features.tolist() == [1]
+    # column 0: the median 600 -> 601 rounds to 512 = the minimum: a bit always 1, dropped; the uniform cut
+    # 2303.5 -> 2304 rounds to 2048 and splits: kept. Column 1 (512, 600, 700): both round to 512, no bit.
+    X = np.array([[512, 0, 512], [600, 1, 600], [4095, 2, 700]])
+    enc = Encoder.fit(X, bits=1, input_width=[12, 2, 12], threshold_bits=3)
+    assert list(zip(enc.features.tolist(), enc.thresholds.tolist())) == [(0, 2048), (1, 2)]
     floats = Encoder.fit(np.array([[0.0], [1.0], [1.0], [1.0]]), bits=1)      # the median is 1.0, the maximum
     assert floats.thresholds.tolist() == [1.0]
 

@@ -123,8 +123,8 @@ def _silent_features(encoder: Encoder, ds: Dataset, names) -> list[str]:
     what = "feature" if one else f"{len(silent)} features"
     return [f"{what} {shown}{more} {'varies' if one else 'vary'} in the training data but {'has' if one else 'have'} "
             f"no comparator: {'its' if one else 'their'} thresholds rounded away by --threshold-bits (which keeps "
-            "the top bits of each word), or too few distinct training values for the quantile thresholds (a "
-            "--fixed format that clips most rows?); try --threshold-bits 0 or more --bits"]
+            "the top bits of each word: values all below the lowest threshold it allows); try --threshold-bits 0 "
+            "or a larger one"]
 
 
 def candidate(problem: Problem, ev: Evaluated) -> Candidate:
