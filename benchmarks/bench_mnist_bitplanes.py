@@ -16,6 +16,9 @@ the default run's of the same budget and seed.
 N quantiles of its training values at 1/(N+1) .. N/(N+1), one bit ``x > q`` each, fitted on the training split only.
 DWN does not count this encoder; neither does this run (the bits are one-bit words, so every comparator is a wire):
 its LUT counts are on DWN's footing, not hcl's (whose default counts every comparator that is not a wire).
+``--with-encoder RUN/best.json --out NET.json`` writes such a thermometer run's network with its input bits recoded as
+hcl comparators on the 8-bit pixels (``x > q`` as ``x >= q + 1``; same LUTs), so that `hcl info`, and `hcl synth`
+of its `hcl emit-vhdl` design, count the encoder as hcl counts it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hcl.evolve.config import EvolveConfig  # noqa: E402
 from hcl.evolve.run import evolve  # noqa: E402
+from hcl.network import Network  # noqa: E402
 from hcl.tasks import load_task  # noqa: E402
 
 
@@ -52,16 +56,37 @@ def thermometer(X: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.hstack([(X > t[None, :]).astype(np.int64) for t in thresholds])
 
 
+def with_encoder(run_network: Path, out: Path) -> None:
+    """The thermometer network `run_network`, its one-bit inputs recoded as comparators on the pixels."""
+    net = Network.load(run_network)
+    levels = net.encoder["n_features"] // 784
+    thresholds = thermometer_thresholds(load_task("mnist", seed=net.meta.get("seed", 0)).X_train, levels)
+    d = net.to_dict()
+    bits = []
+    for feature, _, _ in d["encoder"]["bits"]:
+        level, pixel = divmod(feature, 784)
+        bits.append([pixel, ">=", int(thresholds[level, pixel]) + 1])
+    d["encoder"] = {**d["encoder"], "n_features": 784, "input_width": 8, "bits": bits, "bits_per_feature": levels}
+    Network.from_dict(d).save(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-luts", type=int, required=True)
+    parser.add_argument("--max-luts", type=int)
     parser.add_argument("--seed", type=int, default=0)
     inputs = parser.add_mutually_exclusive_group()
     inputs.add_argument("--planes", default="7,6", help="bit planes, most significant first (default 7,6)")
     inputs.add_argument("--thermometer", type=int, help="DWN's distributive thermometer with this many bits a pixel")
+    parser.add_argument("--with-encoder", type=Path, help="a --thermometer run's best.json: write it to --out with "
+                        "its thermometer as hcl comparators")
     parser.add_argument("--time-limit", type=float, default=1800.0)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.with_encoder:
+        with_encoder(args.with_encoder, args.out)
+        return 0
+    if args.max_luts is None:
+        parser.error("--max-luts is required (unless --with-encoder)")
     ds = load_task("mnist", seed=args.seed)
     if args.thermometer:
         thresholds = thermometer_thresholds(ds.X_train, args.thermometer)     # training rows only

@@ -36,6 +36,8 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--ref", action="append", default=[], help="LUTS:ACC:LABEL, e.g. 692:0.971:DWN sm")
     ap.add_argument("--title", default="")
+    ap.add_argument("--xlabel", default="LUTs (hcl.cost estimate, encoder included)")
+    ap.add_argument("--ymin", type=float, default=None, help="lowest test accuracy shown (zoom on the top)")
     args = ap.parse_args()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for spec in args.runs:
@@ -46,7 +48,9 @@ def main() -> None:
         luts, acc, label = ref.split(":", 2)
         ax.plot([float(luts)], [float(acc)], "k*", ms=10)
         ax.annotate(label, (float(luts), float(acc)), textcoords="offset points", xytext=(5, 4), fontsize=8)
-    ax.set_xlabel("LUTs (hcl.cost estimate, encoder included)")
+    ax.set_xlabel(args.xlabel)
+    if args.ymin is not None:
+        ax.set_ylim(bottom=args.ymin)
     ax.set_ylabel("test accuracy (front chosen on validation)")
     ax.set_title(args.title)
     ax.grid(alpha=0.3)
