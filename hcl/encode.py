@@ -198,7 +198,7 @@ def _thermometer(col: np.ndarray, bits: int, method: str, integer: bool, step: i
     if method == "quantile":
         # Quantiles of a column with few values can all tie at its minimum or maximum (a 0/1 flag set in most
         # rows, or in few): no cut splits the training rows, and the column, which varies, would get no bit. Then
-        # the uniform cuts, which always split it (before rounding to --threshold-bits).
+        # the uniform cuts, which split it unless --threshold-bits rounds them away too.
         return _cuts(col, bits, "quantile", integer, step) or _cuts(col, bits, "uniform", integer, step)
     return _cuts(col, bits, method, integer, step)
 

@@ -2,7 +2,8 @@
 
 Topology: LUT layers ``sizes`` (the last one split into ``n_classes`` contiguous groups of ``group`` LUTs).
 Layer 0 reads the encoded input bits through a learnable mapping (or a fixed wiring); every later layer reads the
-layer before it through a fixed wiring that uses each of its signals equally often (as DWN's ``layer_mapping``).
+layer before it through a fixed wiring that uses each of its signals equally often (as DWN's ``layer_mapping``), or,
+for the last layer with ``learn_last_mapping`` (measured, not the default), a learnable mapping as layer 0's.
 The exported :class:`~hcl.network.Network` keeps the learned wiring and each table's signs, so its predictions
 are the trained model's binarized predictions, sample for sample.
 """
