@@ -16,7 +16,7 @@ Variants:
   small data);
 * ``mapping:N``: the learnable mapping (slot weights) takes an Adam step every N batches on their summed gradients
   (TrainConfig.mapping_every; hcl's default 8, DWN steps it every batch);
-* ``spectral:L``: DWN's spectral regularization, L times the tables' total influence added to the loss
+* ``spectral:L``: a spectral regularizer after DWN's, L times the tables' total influence added to the loss
   (TrainConfig.spectral, model.spectral_grad);
 * ``lastmap``: the last layer's wiring learned too (slot weights as the first layer's; DWN learns only the first).
 

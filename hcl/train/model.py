@@ -272,7 +272,8 @@ def default_tau(group: float) -> float:
 def spectral_grad(tables: np.ndarray, k: int) -> np.ndarray:
     """Gradient of the tables' total influence, sum over LUTs and inputs i of the mean over addresses of
     ((T[a | bit i] - T[a & ~bit i]) / 2)^2 -- equal to the sum over Walsh coefficients of degree x coefficient^2,
-    the spectral regularizer of DWN (Bacellar et al. 2024): ``(K T[a] - sum_i T[a ^ bit i]) / 2^K``. It pulls an
+    a spectral regularizer after DWN's (Bacellar et al. 2024; their exact weighting of the degrees not checked
+    here): ``(K T[a] - sum_i T[a ^ bit i]) / 2^K``. It pulls an
     entry toward its Hamming neighbours, so addresses the training rows rarely visit take their neighbours' sign
     instead of keeping their random start."""
     size = 1 << k
