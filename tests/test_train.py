@@ -309,7 +309,7 @@ def _total_influence(t: np.ndarray, k: int) -> float:
 
 @pytest.mark.parametrize("k", [2, 4, 6])
 def test_spectral_gradient_is_the_gradient_of_the_total_influence(k):
-    """Against central differences of the spectrum's degree-weighted energy (DWN's spectral regularizer)."""
+    """Against central differences of the spectrum's degree-weighted energy (the spectral regularizer, after DWN's)."""
     t = np.random.default_rng(k).uniform(-1, 1, size=(2, 1 << k))
     g = spectral_grad(t.astype(np.float32), k)
     h = 1e-4
