@@ -59,14 +59,16 @@ def thermometer(X: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 def with_encoder(run_network: Path, out: Path) -> None:
     """The thermometer network `run_network`, its one-bit inputs recoded as comparators on the pixels."""
     net = Network.load(run_network)
-    levels = net.encoder["n_features"] // 784
-    thresholds = thermometer_thresholds(load_task("mnist", seed=net.meta.get("seed", 0)).X_train, levels)
+    X_train = load_task("mnist", seed=net.meta.get("seed", 0)).X_train
+    pixels = X_train.shape[1]
+    levels = net.encoder["n_features"] // pixels
+    thresholds = thermometer_thresholds(X_train, levels)
     d = net.to_dict()
     bits = []
     for feature, _, _ in d["encoder"]["bits"]:
-        level, pixel = divmod(feature, 784)
+        level, pixel = divmod(feature, pixels)
         bits.append([pixel, ">=", int(thresholds[level, pixel]) + 1])
-    d["encoder"] = {**d["encoder"], "n_features": 784, "input_width": 8, "bits": bits, "bits_per_feature": levels}
+    d["encoder"] = {**d["encoder"], "n_features": pixels, "input_width": 8, "bits": bits, "bits_per_feature": levels}
     Network.from_dict(d).save(out)
 
 
@@ -98,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     ds = dataclasses.replace(ds, X_train=bits(ds.X_train), X_val=bits(ds.X_val), X_test=bits(ds.X_test),
                              input_width=1, signed=False,
                              extra={**ds.extra, "image_shape": (ds.extra["image_shape"][0] * levels, side)})
-    # One-bit words: the uniform encoder's one threshold is x >= 1, the bit itself. (The quantile encoder drops a
-    # bit that is 1 in more than half the training rows: its median threshold, 2, splits nothing.)
+    # One-bit words: the uniform encoder's one threshold is x >= 1, the bit itself (the sixth session's runs; the
+    # quantile encoder dropped bits set in most rows until its fallback to these cuts, hcl.encode._thermometer).
     config = EvolveConfig(task="mnist", k=6, max_luts=args.max_luts, threshold_bits=1, encoder="uniform",
                           time_limit=args.time_limit, seed=args.seed, out=str(args.out))
     evolve(config, dataset=ds, progress=True)

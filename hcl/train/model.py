@@ -224,37 +224,41 @@ class TrainableNetwork:
         if "m" not in st:
             st["m"] = [np.zeros_like(t) for t in self.tables]
             st["v"] = [np.zeros_like(t) for t in self.tables]
-            if self.mapping is not None:
-                st["mm"], st["mv"] = np.zeros_like(self.mapping), np.zeros_like(self.mapping)
-            if self.last_mapping is not None:
-                st["lm"], st["lv"] = np.zeros_like(self.last_mapping), np.zeros_like(self.last_mapping)
+            for weights, keys in ((self.mapping, FIRST_SLOTS), (self.last_mapping, LAST_SLOTS)):
+                if weights is not None:
+                    st[keys[2]], st[keys[3]] = np.zeros_like(weights), np.zeros_like(weights)
         if spectral > 0:
             dtables = [d + np.float32(spectral) * spectral_grad(t, self.k) for d, t in zip(dtables, self.tables)]
         for t, d, m, v in zip(self.tables, dtables, st["m"], st["v"]):
             kernels.adam_clamp(t, d, m, v, lr, 0.9, 0.999, 1e-8, st["step"], -1.0, 1.0)
-        if last_slots:
-            st.setdefault("last_pending", []).extend(last_slots)
-            if len(st["last_pending"]) >= mapping_every:
-                pending, st["last_pending"] = st["last_pending"], []
-                st["last_map_step"] = st.get("last_map_step", 0) + 1
-                choice = np.empty(self.last_mapping.shape[1], dtype=np.int64)
-                kernels.adam_mapping(self.last_mapping, np.concatenate([p[0] for p in pending]),
-                                     np.concatenate([p[1] for p in pending]), st["lm"], st["lv"], lr, 0.9, 0.999,
-                                     1e-8, st["last_map_step"], choice)
-                self.wiring[-1] = choice.astype(np.int32).reshape(self.sizes[-1], self.k)
-        if gs is None:
-            return loss
-        st.setdefault("pending", []).append((gs, x))
-        if len(st["pending"]) >= mapping_every:
-            pending, st["pending"] = st["pending"], []
-            gs_all = pending[0][0] if len(pending) == 1 else np.concatenate([p[0] for p in pending])
-            x_all = pending[0][1] if len(pending) == 1 else np.concatenate([p[1] for p in pending])
-            st["map_step"] = st.get("map_step", 0) + 1
-            choice = np.empty(self.mapping.shape[1], dtype=np.int64)
-            kernels.adam_mapping(self.mapping, gs_all, x_all, st["mm"], st["mv"], lr, 0.9, 0.999, 1e-8,
-                                 st["map_step"], choice)
-            self.wiring[0] = choice.astype(np.int32).reshape(self.sizes[0], self.k)
+        for entry in last_slots:
+            self._slot_round(-1, self.last_mapping, LAST_SLOTS, entry, lr, mapping_every)
+        if gs is not None:
+            self._slot_round(0, self.mapping, FIRST_SLOTS, (gs, x), lr, mapping_every)
         return loss
+
+    def _slot_round(self, layer: int, weights: np.ndarray, keys: tuple[str, str, str, str],
+                    entry: tuple[np.ndarray, np.ndarray], lr: float, every: int) -> None:
+        """Queue one batch's (slot gradients, the rows those slots read) for `layer`'s slot weights; every `every`
+        batches, one Adam step on their sum, and the slots' argmax becomes the layer's wiring. `keys`: this
+        mapping's entries in ``state`` (queue, step count, Adam moments)."""
+        queue, count, m, v = keys
+        st = self.state
+        st.setdefault(queue, []).append(entry)
+        if len(st[queue]) < every:
+            return
+        pending, st[queue] = st[queue], []
+        gs = pending[0][0] if len(pending) == 1 else np.concatenate([p[0] for p in pending])
+        rows = pending[0][1] if len(pending) == 1 else np.concatenate([p[1] for p in pending])
+        st[count] = st.get(count, 0) + 1
+        choice = np.empty(weights.shape[1], dtype=np.int64)
+        kernels.adam_mapping(weights, gs, rows, st[m], st[v], lr, 0.9, 0.999, 1e-8, st[count], choice)
+        self.wiring[layer] = choice.astype(np.int32).reshape(self.sizes[layer], self.k)
+
+
+# State keys of the two learnable mappings (TrainableNetwork._slot_round): queue, step count, Adam moments.
+FIRST_SLOTS = ("pending", "map_step", "mm", "mv")
+LAST_SLOTS = ("last_pending", "last_map_step", "lm", "lv")
 
 
 # A full group's logit (group / tau). DWN's 1/0.3 at 50 LUTs a class gives 15; 10 generalizes better on the groups
@@ -332,8 +336,8 @@ def train_network(model: TrainableNetwork, x: np.ndarray, y: np.ndarray, config:
         losses.append(model.step(xb, y[idx], lr, tau, (alpha, config.beta), config.mapping_every,
                                  None if soft is None else soft[idx], config.distill, config.spectral))
         step += 1
-    model.state.pop("pending", None)   # gradients of a partial mapping round are dropped, not applied late
-    model.state.pop("last_pending", None)
+    for queue in (FIRST_SLOTS[0], LAST_SLOTS[0]):
+        model.state.pop(queue, None)   # gradients of a partial mapping round are dropped, not applied late
     return TrainLog(step / per_epoch, step, time.perf_counter() - t0, time.process_time() - c0, losses, total)
 
 
